@@ -1,0 +1,53 @@
+"""The contracts every stage speaks: calls, transcripts, scripts, scorecards, CRM proposals, results."""
+
+from models.audio import AudioInfo
+from models.call import CallDirection, CallInfo, ChannelLayout
+from models.conversation import Conversation, Role, Utterance
+from models.evidence import Evidence
+from models.fields import Extractor, FieldSchema, FieldSpec, FieldType
+from models.metrics import ConversationMetrics, RoleMetrics
+from models.proposal import FieldProposal, ProposalStatus
+from models.result import Analysis, CallResult, ModelInfo, Provenance
+from models.scorecard import Answer, DecisionSource, ItemResult, Scorecard, SectionResult
+from models.script import CallScript, Method, MetricCondition, ScriptItem, ScriptSection
+from models.stage import CallStatus, Stage
+from models.summary import Summary
+from models.transcript import Transcript, Word
+
+__all__ = [
+    "Analysis",
+    "Answer",
+    "AudioInfo",
+    "CallDirection",
+    "CallInfo",
+    "CallResult",
+    "CallScript",
+    "CallStatus",
+    "ChannelLayout",
+    "Conversation",
+    "ConversationMetrics",
+    "DecisionSource",
+    "Evidence",
+    "Extractor",
+    "FieldProposal",
+    "FieldSchema",
+    "FieldSpec",
+    "FieldType",
+    "ItemResult",
+    "Method",
+    "MetricCondition",
+    "ModelInfo",
+    "ProposalStatus",
+    "Provenance",
+    "Role",
+    "RoleMetrics",
+    "Scorecard",
+    "ScriptItem",
+    "ScriptSection",
+    "SectionResult",
+    "Stage",
+    "Summary",
+    "Transcript",
+    "Utterance",
+    "Word",
+]

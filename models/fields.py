@@ -1,0 +1,74 @@
+"""The CRM fields a team wants proposed from each call."""
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field, model_validator
+
+
+class FieldType(StrEnum):
+    string = "string"
+    number = "number"
+    money = "money"
+    date = "date"
+    enum = "enum"
+    bool = "bool"
+
+
+class Extractor(StrEnum):
+    """Deterministic extractors a field may use before the LLM is asked."""
+
+    money = "money"
+    date = "date"
+    phone = "phone"
+    email = "email"
+    phrases = "phrases"
+
+
+class FieldSpec(BaseModel):
+    name: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    type: FieldType
+    description: str = ""
+    required: bool = False
+    multiple: bool = Field(default=False, description="A list of values (e.g. competitors mentioned).")
+    allowed_values: list[str] = Field(default_factory=list, description="For enum fields.")
+    extractor: Extractor | None = None
+    speaker: str = Field(default="any", description="Whose words the extractor reads: 'rep', 'customer' or 'any'.")
+    value_phrases: dict[str, dict[str, list[str]]] = Field(
+        default_factory=dict, description="Value → language → phrases that propose that value."
+    )
+    question: str | None = Field(default=None, description="What the LLM is asked for this field.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FieldSpec":
+        if self.type == FieldType.enum and not self.allowed_values:
+            raise ValueError(f"enum field '{self.name}' lists no allowed values")
+        if self.extractor == Extractor.phrases and not self.value_phrases:
+            raise ValueError(f"field '{self.name}' uses phrases but lists none")
+        unknown = set(self.value_phrases) - set(self.allowed_values) if self.allowed_values else set()
+        if unknown:
+            raise ValueError(f"field '{self.name}' has phrases for values not allowed: {sorted(unknown)}")
+        if self.extractor is None and not self.question:
+            raise ValueError(f"field '{self.name}' has neither an extractor nor an LLM question")
+        return self
+
+
+class FieldSchema(BaseModel):
+    id: str = Field(pattern=r"^[a-z0-9_\-]+$")
+    version: str
+    title: str
+    fields: list[FieldSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "FieldSchema":
+        names = [f.name for f in self.fields]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"field names appear twice: {sorted(dupes)}")
+        return self
+
+    def field(self, name: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)

@@ -1,0 +1,49 @@
+from pydantic import BaseModel, Field
+
+from models.audio import AudioInfo
+from models.call import CallInfo
+from models.conversation import Conversation
+from models.metrics import ConversationMetrics
+from models.proposal import FieldProposal
+from models.scorecard import Scorecard
+from models.summary import Summary
+from models.transcript import Transcript
+
+
+class ModelInfo(BaseModel):
+    stage: str
+    name: str
+    version: str = Field(description="Package version or weights revision that produced the output.")
+
+
+class Provenance(BaseModel):
+    """What produced a result, so results of different versions are never mixed silently."""
+
+    callintel_version: str
+    models: list[ModelInfo]
+    script_id: str
+    script_version: str
+    fields_id: str
+    fields_version: str
+    config_hash: str
+
+
+class Analysis(BaseModel):
+    """The analyze stage's output."""
+
+    metrics: ConversationMetrics
+    summary: Summary
+    scorecard: Scorecard
+    proposals: list[FieldProposal]
+    dropped_claims: int = Field(ge=0, description="LLM claims dropped because their quote is not in the transcript.")
+    llm_model: ModelInfo | None = None
+
+
+class CallResult(BaseModel):
+    id: str = Field(description="callintel's own id for the call.")
+    call: CallInfo
+    audio: AudioInfo
+    transcript: Transcript
+    conversation: Conversation
+    analysis: Analysis
+    provenance: Provenance
