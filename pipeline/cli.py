@@ -1,0 +1,113 @@
+"""The callintel command line: the outermost layer, importing stage code lazily inside the commands."""
+
+import json
+import logging
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from pipeline import logs
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+
+app = typer.Typer(help="Call intelligence for sales teams.", no_args_is_help=True, add_completion=False)
+err = Console(stderr=True)
+SAMPLE = Path(__file__).resolve().parent / "samples" / "aws_pca_call_8k_mono.wav"
+
+
+class LanguageChoice(StrEnum):
+    auto = "auto"
+    ru = "ru"
+    en = "en"
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@app.callback()
+def main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
+    log_format: Annotated[str, typer.Option(help="Log lines as 'text' or 'json'.")] = "text",
+) -> None:
+    logs.configure(logging.INFO if verbose else logging.WARNING, log_format)
+
+
+@app.command()
+def process(
+    recordings: Annotated[list[Path] | None, typer.Argument(help="Recordings; a bundled sample call if none.")] = None,
+    script: Annotated[str | None, typer.Option(help="Call script: a built-in name or a YAML file.")] = None,
+    fields: Annotated[str | None, typer.Option(help="CRM field schema: a built-in name or a YAML file.")] = None,
+    language: Annotated[LanguageChoice | None, typer.Option(help="Language of the calls.")] = None,
+    channels: Annotated[str | None, typer.Option(help="Stereo layout, e.g. agent=1,customer=0.")] = None,
+    meta: Annotated[
+        Path | None, typer.Option(help="JSON file with the call's date, direction, numbers, rep, CRM ids.")
+    ] = None,
+    rep_speaker: Annotated[
+        str | None, typer.Option(help="Mono calls: auto, first or second speaker is the rep.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON instead of a report.")] = False,
+) -> None:
+    """Transcribe, split by speaker, score against the call script and propose CRM fields."""
+    from pipeline.process import BadOptions, CallOptions, process_files
+
+    try:
+        options = CallOptions.build(
+            script=script,
+            fields=fields,
+            language=language.value if language else None,
+            channels=channels,
+            meta=meta,
+            rep_speaker=rep_speaker,
+        )
+    except BadOptions as exc:
+        raise fail(str(exc)) from None
+    files = recordings or [SAMPLE]
+    outcomes = process_files(files, options, progress_console=err)
+    console = Console()
+    if as_json:
+        console.print_json(json.dumps([o.result.model_dump(mode="json") for o in outcomes if o.result]))
+    else:
+        from pipeline.render import render_call
+
+        for outcome in outcomes:
+            if outcome.result is not None:
+                render_call(console, outcome.source, outcome.result)
+    failed = [o for o in outcomes if o.error]
+    for outcome in failed:
+        err.print(f"[bold red]error:[/] {outcome.source}: {outcome.error}", highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    from pipeline.runtime import default_runtime
+
+    runtime = default_runtime()
+    runtime.db.migrate()
+    err.print(f"database at the latest schema: {runtime.settings.db_url}")
+
+
+@app.command("prepare-models")
+def prepare_models(
+    llm: Annotated[bool, typer.Option(help="Also prepare the language model.")] = True,
+) -> None:
+    """Unpack the configured models into the cache now, so the first call is not slowed by it."""
+    from pipeline.runtime import default_runtime
+
+    engines = default_runtime().engines
+    with err.status("preparing speech recognition model"):
+        engines.asr  # noqa: B018 - loading is the point
+    with err.status("preparing diarization pipeline"):
+        engines.diarizer  # noqa: B018
+    if llm:
+        with err.status("preparing language model"):
+            engines.llm  # noqa: B018
+    err.print("models ready")

