@@ -37,6 +37,11 @@ class FieldSpec(BaseModel):
     value_phrases: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict, description="Value → language → phrases that propose that value."
     )
+    context_phrases: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Language → cue phrases: a money or date extractor reads only utterances with a cue "
+        "(and the other speaker's reply to a cue asked as a question).",
+    )
     question: str | None = Field(default=None, description="What the LLM is asked for this field.")
 
     @model_validator(mode="after")

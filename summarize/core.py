@@ -1,0 +1,149 @@
+"""The analyze stage's core: metrics, rules, then one constrained LLM request for what rules left open.
+
+Trust rules for LLM answers: every 'yes'/'no'/value must carry a quote that `ground_quote` finds in the transcript;
+the evidence kept is the transcript's own words. An answer whose quote is missing or not found is dropped (the item
+stays undecided, the field gets no proposal) and counted in `Analysis.dropped_claims`. 'n/a' needs no quote (absence
+cannot be quoted) but is only taken for items that allow it. LLM field proposals get confidence `LLM_CONFIDENCE`:
+below deterministic extractors, since a small model's grounded value can still be the wrong reading of the quote.
+"""
+
+import logging
+from collections.abc import Sequence
+
+from models import (
+    Analysis,
+    Answer,
+    CallInfo,
+    CallScript,
+    Conversation,
+    DecisionSource,
+    FieldProposal,
+    FieldSchema,
+    FieldSpec,
+    ItemResult,
+)
+from summarize.grounding import ground_quote
+from summarize.llm.base import LLMBackend, LLMError
+from summarize.metrics import measure
+from summarize.prompt import Prompt, build_prompt
+from summarize.rules import RuleDecision, decide_by_rules
+from summarize.scorecard import build_scorecard, item_result
+from summarize.summary import extractive_summary, summary_from_answer
+
+logger = logging.getLogger(__name__)
+
+LLM_CONFIDENCE = 0.6
+LLM_MAX_TOKENS = 768
+
+
+def _llm_item(conversation: Conversation, decision: RuleDecision, answer: object) -> tuple[ItemResult | None, bool]:
+    """The item's result from the LLM's answer, and whether a claim was dropped; None keeps the rules' fallback."""
+    if not isinstance(answer, dict):
+        return None, False
+    item, section_id = decision.item, decision.result.section_id
+    verdict = str(answer.get("answer", Answer.not_determined.value))
+    quote = answer.get("quote")
+    if verdict == Answer.na.value:
+        if not item.allow_na:
+            return None, True
+        return item_result(
+            item, section_id, Answer.na, DecisionSource.llm, note="the LLM found it does not apply"
+        ), False
+    if verdict not in (Answer.yes.value, Answer.no.value):
+        return None, False
+    if not isinstance(quote, str) or not quote.strip():
+        return None, True
+    evidence = ground_quote(conversation, quote)
+    if evidence is None:
+        return None, True
+    return item_result(
+        item, section_id, Answer(verdict), DecisionSource.llm, [evidence], note="decided by the LLM"
+    ), False
+
+
+def _llm_proposal(conversation: Conversation, spec: FieldSpec, answer: object) -> tuple[FieldProposal | None, bool]:
+    if not isinstance(answer, dict) or answer.get("value") in (None, ""):
+        return None, False
+    value = str(answer["value"]).strip()
+    if spec.allowed_values and value not in spec.allowed_values:
+        return None, True
+    quote = answer.get("quote")
+    evidence = ground_quote(conversation, quote) if isinstance(quote, str) and quote.strip() else None
+    if evidence is None:
+        return None, True
+    proposal = FieldProposal(field=spec.name, value=value, evidence=[evidence], confidence=LLM_CONFIDENCE, source="llm")
+    return proposal, False
+
+
+def _ask(llm: LLMBackend, prompt: Prompt, call_id: str | None) -> dict | None:
+    try:
+        return llm.generate_json(prompt.system, prompt.user, prompt.schema, max_tokens=LLM_MAX_TOKENS)
+    except LLMError as exc:
+        logger.warning("LLM request failed for call %s: %s; rules and an extractive summary stand", call_id, exc)
+        return None
+
+
+def analyze(
+    conversation: Conversation,
+    script: CallScript,
+    fields: FieldSchema,
+    call: CallInfo,
+    llm: LLMBackend | None,
+    *,
+    rule_proposals: Sequence[FieldProposal] = (),
+    summary_language: str | None = None,
+    max_prompt_chars: int = 6000,
+) -> Analysis:
+    """Metrics, scorecard, summary and LLM field proposals for one call.
+
+    Rules decide what they can; one LLM request covers the open items, the summary and the fields with a question
+    that no rule proposed. Without an LLM, or when it fails, open items stay not_determined and the summary is
+    extractive. The returned proposals are `rule_proposals` followed by the grounded LLM proposals.
+    """
+    language = summary_language or conversation.language
+    metrics = measure(conversation)
+    decisions = decide_by_rules(conversation, script, metrics)
+    open_items = [d for d in decisions if d.asks_llm]
+    proposed = {p.field for p in rule_proposals}
+    asked_fields = [spec for spec in fields.fields if spec.question and spec.name not in proposed]
+
+    answer: dict | None = None
+    if llm is not None:
+        prompt = build_prompt(
+            conversation,
+            [d.item for d in open_items],
+            asked_fields,
+            language=language,
+            max_chars=max_prompt_chars,
+        )
+        answer = _ask(llm, prompt, call.call_id)
+
+    results = {d.item.id: d.result for d in decisions}
+    llm_proposals: list[FieldProposal] = []
+    dropped = 0
+    summary = None
+    if answer is not None:
+        item_answers = answer.get("items") or {}
+        for decision in open_items:
+            result, was_dropped = _llm_item(conversation, decision, item_answers.get(decision.item.id))
+            dropped += was_dropped
+            if result is not None:
+                results[decision.item.id] = result
+        field_answers = answer.get("fields") or {}
+        for spec in asked_fields:
+            proposal, was_dropped = _llm_proposal(conversation, spec, field_answers.get(spec.name))
+            dropped += was_dropped
+            if proposal is not None:
+                llm_proposals.append(proposal)
+        summary = summary_from_answer(answer.get("summary") or {}, language)
+        if dropped:
+            logger.info("call %s: dropped %d LLM claims whose quotes are not in the transcript", call.call_id, dropped)
+
+    return Analysis(
+        metrics=metrics,
+        summary=summary or extractive_summary(conversation, language),
+        scorecard=build_scorecard(script, [results[item.id] for item in script.items()]),
+        proposals=[*rule_proposals, *llm_proposals],
+        dropped_claims=dropped,
+        llm_model=llm.info if llm is not None else None,
+    )

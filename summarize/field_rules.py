@@ -1,0 +1,165 @@
+"""Rule-based CRM field proposals: the deterministic extractors a field schema names, run before the LLM is asked.
+
+Each field with an `extractor` gets one proposal per distinct value found, backed by every verbatim quote that
+said it (source "rule"). Confidence per extractor:
+
+| extractor | value | confidence |
+|---|---|---|
+| email | lower-cased address | 0.95 |
+| phone | E.164 number | 0.95 |
+| money | "50000 RUB" (see `summarize.extract_money`) | 0.9 with a currency, 0.7 without |
+| date | the date phrase as said ("next Tuesday"), resolved by crm_fill | 0.9 with a year, 0.8 relative |
+| phrases | the value whose phrase was said (negated mentions do not count) | 0.85 |
+
+Which words are read:
+- `speaker` limits an extractor to the rep's or the customer's utterances (and those whose role is unknown, so a
+  call whose roles could not be told apart still yields values);
+- for money and date fields, `context_phrases` (language → cue phrases) limits the extractor to the
+  utterances that contain a cue, and to the other speaker's reply to a cue asked as a question ("When do you plan
+  to go live?" — "End of next month."): this is what tells the date of the next step from the expected close date.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from models import Conversation, Evidence, Extractor, FieldProposal, FieldSchema, FieldSpec, Role, Utterance
+from summarize.extract_contacts import find_emails, find_phones
+from summarize.extract_dates import find_dates
+from summarize.extract_money import find_money
+from summarize.phrases import find_phrases
+
+EMAIL_CONFIDENCE = 0.95
+PHONE_CONFIDENCE = 0.95
+MONEY_CONFIDENCE = 0.9
+BARE_AMOUNT_CONFIDENCE = 0.7
+ABSOLUTE_DATE_CONFIDENCE = 0.9
+RELATIVE_DATE_CONFIDENCE = 0.8
+PHRASE_CONFIDENCE = 0.85
+
+
+@dataclass(frozen=True)
+class _Found:
+    value: str
+    confidence: float
+    evidence: Evidence
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    value: str
+    confidence: float
+
+
+def _quote(utterance: Utterance, start: int, end: int) -> Evidence:
+    """The words of `utterance` that overlap characters [start, end) of its text, as evidence."""
+    words, position = [], 0
+    for word in utterance.words:
+        text = word.text.strip()
+        if not text:
+            continue
+        if position < end and start < position + len(text):
+            words.append(word)
+        position += len(text) + 1
+    return Evidence(
+        quote=" ".join(word.text.strip() for word in words),
+        start=words[0].start,
+        end=words[-1].end,
+        role=utterance.role,
+    )
+
+
+def _readable(conversation: Conversation, spec: FieldSpec, language: str) -> list[Utterance]:
+    utterances = conversation.utterances
+    if spec.speaker in {Role.rep, Role.customer}:
+        wanted = {Role(spec.speaker), Role.unknown}
+        allowed = {i for i, u in enumerate(utterances) if u.role in wanted}
+    else:
+        allowed = set(range(len(utterances)))
+    cues = spec.context_phrases if spec.extractor != Extractor.phrases else {}
+    if cues:
+        phrases = cues.get(language[:2]) or [phrase for group in cues.values() for phrase in group]
+        cued = {match.utterance_index for match in find_phrases(utterances, phrases, language)}
+        answers = {
+            index + 1
+            for index in cued
+            if "?" in utterances[index].text
+            and index + 1 < len(utterances)
+            and utterances[index + 1].speaker != utterances[index].speaker
+        }
+        allowed &= cued | answers
+    return [utterances[i] for i in sorted(allowed)]
+
+
+def _spans(spec: FieldSpec, language: str) -> Callable[[str], list[_Span]]:
+    if spec.extractor == Extractor.money:
+        return lambda text: [
+            _Span(m.start, m.end, m.value, MONEY_CONFIDENCE if m.currency else BARE_AMOUNT_CONFIDENCE)
+            for m in find_money(text)
+            if not m.negated
+        ]
+    if spec.extractor == Extractor.date:
+        return lambda text: [
+            _Span(m.start, m.end, m.phrase, RELATIVE_DATE_CONFIDENCE if m.relative else ABSOLUTE_DATE_CONFIDENCE)
+            for m in find_dates(text)
+        ]
+    if spec.extractor == Extractor.phone:
+        return lambda text: [_Span(m.start, m.end, m.value, PHONE_CONFIDENCE) for m in find_phones(text, language)]
+    return lambda text: [_Span(m.start, m.end, m.value, EMAIL_CONFIDENCE) for m in find_emails(text)]
+
+
+def _from_text(utterances: Sequence[Utterance], spec: FieldSpec, language: str) -> list[_Found]:
+    spans = _spans(spec, language)
+    return [
+        _Found(span.value, span.confidence, _quote(utterance, span.start, span.end))
+        for utterance in utterances
+        for span in spans(utterance.text)
+    ]
+
+
+def _from_phrases(utterances: Sequence[Utterance], spec: FieldSpec, language: str) -> list[_Found]:
+    found = []
+    for value, by_language in spec.value_phrases.items():
+        phrases = by_language.get(language[:2]) or [phrase for group in by_language.values() for phrase in group]
+        for match in find_phrases(utterances, phrases, language):
+            if match.negated:
+                continue
+            role = utterances[match.utterance_index].role
+            evidence = Evidence(quote=match.quote, start=match.start, end=match.end, role=role)
+            if all(item.evidence != evidence for item in found):
+                found.append(_Found(value, PHRASE_CONFIDENCE, evidence))
+    found.sort(key=lambda item: item.evidence.start or 0.0)
+    return found
+
+
+def _proposals(field: str, found: Sequence[_Found]) -> list[FieldProposal]:
+    """One proposal per distinct value (dates compared case-insensitively), in order of first mention."""
+    grouped: dict[str, list[_Found]] = {}
+    for item in found:
+        grouped.setdefault(item.value.casefold(), []).append(item)
+    return [
+        FieldProposal(
+            field=field,
+            value=items[0].value,
+            evidence=[item.evidence for item in items],
+            confidence=max(item.confidence for item in items),
+            source="rule",
+        )
+        for items in grouped.values()
+    ]
+
+
+def extract_fields(conversation: Conversation, schema: FieldSchema, language: str) -> list[FieldProposal]:
+    """Rule-based proposals for every field of `schema` that names an extractor, in schema order."""
+    proposals: list[FieldProposal] = []
+    for spec in schema.fields:
+        if spec.extractor is None:
+            continue
+        utterances = _readable(conversation, spec, language)
+        if spec.extractor == Extractor.phrases:
+            found = _from_phrases(utterances, spec, language)
+        else:
+            found = _from_text(utterances, spec, language)
+        proposals.extend(_proposals(spec.name, found))
+    return proposals

@@ -1,0 +1,154 @@
+"""Finding script and field phrases in what was said, tolerant to inflection, ASR errors and negation.
+
+A phrase matches when its normalised tokens (see `summarize.text.normalize`) appear in order inside one utterance.
+Rules, in the order they are applied:
+- tokens are compared after normalisation (Russian lemmas, light English stems); with `fuzzy`, two tokens of at
+  least `FUZZY_MIN_LENGTH` characters also match when their rapidfuzz ratio is ≥ `FUZZY_TOKEN_RATIO`, which absorbs
+  one-letter ASR slips ("decission", "кампания");
+- at most `MAX_GAP` filler tokens may sit between two phrase tokens ("назначим с вами встречу" for "назначить встречу"),
+  never a negator;
+- a match is `negated` when a negator stands among the `NEGATION_WINDOW` tokens before it, counted back within the
+  same clause: a word ending in . , ! ? ; : closes the window, so "No problem, let's book a demo" is not negated;
+  a phrase that itself begins with a negator ("не потеряется", "no obligation") is never marked negated, since
+  Russian doubles negation for emphasis ("ни одно обращение не потеряется").
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from models import Role, Utterance
+from summarize.text import normalize, normalize_token, tokenize
+
+FUZZY_TOKEN_RATIO = 85.0
+FUZZY_MIN_LENGTH = 5
+MAX_GAP = 2
+NEGATION_WINDOW = 3
+_CLAUSE_END = (".", ",", "!", "?", ";", ":", "…")
+_NEGATORS_RAW = (
+    "not no don't dont doesn't didn't won't can't cannot isn't aren't wasn't weren't haven't hasn't never "
+    "не нет ни никогда"
+)
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    phrase: str
+    utterance_index: int
+    start: float
+    end: float
+    quote: str
+    negated: bool
+
+
+@dataclass(frozen=True)
+class _Token:
+    norm: str
+    word: int
+    clause_end: bool
+
+
+@lru_cache(maxsize=8)
+def _negators(language: str) -> frozenset[str]:
+    return frozenset(normalize_token(token, language) for token in _NEGATORS_RAW.split())
+
+
+@lru_cache(maxsize=20_000)
+def _phrase_tokens(phrase: str, language: str) -> tuple[str, ...]:
+    return tuple(normalize(phrase, language))
+
+
+@lru_cache(maxsize=20_000)
+def _utterance_tokens(words: tuple[str, ...], language: str) -> tuple[_Token, ...]:
+    tokens: list[_Token] = []
+    for index, text in enumerate(words):
+        parts = tokenize(text)
+        ends_clause = text.strip().endswith(_CLAUSE_END)
+        for position, part in enumerate(parts):
+            last = position == len(parts) - 1
+            tokens.append(_Token(normalize_token(part, language), index, ends_clause and last))
+    return tuple(tokens)
+
+
+def _same(a: str, b: str, fuzzy: bool) -> bool:
+    if a == b:
+        return True
+    if not fuzzy or min(len(a), len(b)) < FUZZY_MIN_LENGTH:
+        return False
+    return fuzz.ratio(a, b) >= FUZZY_TOKEN_RATIO
+
+
+def _match_at(
+    tokens: Sequence[_Token], start: int, phrase: Sequence[str], negators: frozenset[str], fuzzy: bool
+) -> int | None:
+    """Index of the last token of a match of `phrase` that begins at `start`, or None."""
+    if not _same(tokens[start].norm, phrase[0], fuzzy):
+        return None
+    position = start
+    for wanted in phrase[1:]:
+        for step in range(1, MAX_GAP + 2):
+            candidate = position + step
+            if candidate >= len(tokens):
+                return None
+            if _same(tokens[candidate].norm, wanted, fuzzy):
+                position = candidate
+                break
+            if tokens[candidate].norm in negators:
+                return None
+        else:
+            return None
+    return position
+
+
+def _negated(tokens: Sequence[_Token], start: int, negators: frozenset[str]) -> bool:
+    for index in range(start - 1, max(start - 1 - NEGATION_WINDOW, -1), -1):
+        if tokens[index].clause_end:
+            return False
+        if tokens[index].norm in negators:
+            return True
+    return False
+
+
+def find_phrases(
+    utterances: Sequence[Utterance],
+    phrases: Sequence[str],
+    language: str,
+    *,
+    role: Role | None = None,
+    fuzzy: bool = True,
+) -> list[PhraseMatch]:
+    """Every occurrence of any of `phrases` in `utterances` (only `role`'s, when given), in conversation order.
+
+    Occurrences of one phrase do not overlap; different phrases may match the same words.
+    """
+    negators = _negators(language)
+    wanted = [(phrase, _phrase_tokens(phrase, language)) for phrase in phrases]
+    wanted = [(phrase, tokens) for phrase, tokens in wanted if tokens]
+    matches: list[PhraseMatch] = []
+    for utterance_index, utterance in enumerate(utterances):
+        if role is not None and utterance.role != role:
+            continue
+        tokens = _utterance_tokens(tuple(word.text for word in utterance.words), language)
+        for phrase, phrase_tokens in wanted:
+            start = 0
+            while start < len(tokens):
+                last = _match_at(tokens, start, phrase_tokens, negators, fuzzy)
+                if last is None:
+                    start += 1
+                    continue
+                words = utterance.words[tokens[start].word : tokens[last].word + 1]
+                matches.append(
+                    PhraseMatch(
+                        phrase=phrase,
+                        utterance_index=utterance_index,
+                        start=words[0].start,
+                        end=words[-1].end,
+                        quote=" ".join(word.text.strip() for word in words),
+                        negated=phrase_tokens[0] not in negators and _negated(tokens, start, negators),
+                    )
+                )
+                start = last + 1
+    matches.sort(key=lambda match: (match.utterance_index, match.start))
+    return matches

@@ -1,0 +1,169 @@
+"""The one LLM request per call: instructions, the transcript, the open script items and CRM fields, and the JSON
+schema the answer must follow (the backend enforces it by constrained decoding).
+
+The transcript is cut to `max_chars`: when it is longer, its beginning and its end are kept (greeting and
+qualification open a call, the offer and next step close it) and the middle is replaced by one marked gap line.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from models import Conversation, FieldSpec, FieldType, Role, ScriptItem
+
+_NULLABLE_STRING = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+_LABELS = {
+    "ru": {Role.rep: "МЕНЕДЖЕР", Role.customer: "КЛИЕНТ", Role.unknown: "НЕИЗВЕСТНО"},
+    "en": {Role.rep: "REP", Role.customer: "CUSTOMER", Role.unknown: "UNKNOWN"},
+}
+_TEXT = {
+    "ru": {
+        "system": (
+            "Ты анализируешь записи продающих звонков. Отвечай только JSON по заданной схеме, на русском языке. "
+            "Каждый ответ подтверждай точной цитатой из расшифровки (слова как в расшифровке, без меток). "
+            "Если в расшифровке нет ответа, пиши not_determined и null."
+        ),
+        "transcript": "Расшифровка звонка:",
+        "gap": "[... середина звонка пропущена ...]",
+        "summary": (
+            "Составь краткое резюме звонка (text), до 5 ключевых пунктов (key_points) и следующий шаг (next_step)."
+        ),
+        "items": "Ответь на вопросы о работе менеджера (yes, no, n/a или not_determined) и дай цитату (quote):",
+        "fields": "Заполни поля CRM значениями из разговора (value) с цитатой (quote); null, если не сказано:",
+        "allowed": "допустимые значения",
+    },
+    "en": {
+        "system": (
+            "You analyse recordings of sales calls. Answer only with JSON following the given schema, in English. "
+            "Back every answer with an exact quote from the transcript (its words as written, without labels). "
+            "When the transcript does not answer, give not_determined and null."
+        ),
+        "transcript": "Call transcript:",
+        "gap": "[... middle of the call left out ...]",
+        "summary": (
+            "Write a short summary of the call (text), up to 5 key points (key_points) and the next step (next_step)."
+        ),
+        "items": "Answer these questions about the rep (yes, no, n/a or not_determined) with a quote (quote):",
+        "fields": "Fill these CRM fields from the conversation (value) with a quote (quote); null when not said:",
+        "allowed": "allowed values",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Prompt:
+    system: str
+    user: str
+    schema: dict
+    item_ids: tuple[str, ...]
+    field_names: tuple[str, ...]
+
+
+def prompt_language(language: str) -> str:
+    code = language.split("-")[0].lower()
+    return code if code in _TEXT else "en"
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes:02d}:{rest:02d}"
+
+
+def transcript_lines(conversation: Conversation, language: str, max_chars: int) -> list[str]:
+    """'[mm:ss] REP: ...' lines, cut to `max_chars` by dropping the middle of the call."""
+    labels = _LABELS[prompt_language(language)]
+    lines = [f"[{_clock(u.start)}] {labels[u.role]}: {u.text}" for u in conversation.utterances if u.text]
+    if sum(len(line) + 1 for line in lines) <= max_chars:
+        return lines
+    gap = _TEXT[prompt_language(language)]["gap"]
+    budget = max_chars - len(gap) - 1
+    head: list[str] = []
+    tail: list[str] = []
+    used = 0
+    low, high = 0, len(lines) - 1
+    # Alternate between the call's opening and its close so both keep their share.
+    while low <= high:
+        line = lines[low] if len(head) <= len(tail) else lines[high]
+        if used + len(line) + 1 > budget:
+            break
+        used += len(line) + 1
+        if len(head) <= len(tail):
+            head.append(line)
+            low += 1
+        else:
+            tail.insert(0, line)
+            high -= 1
+    if not head and lines:
+        head = [lines[0][: max(budget, 0)]]
+    return [*head, gap, *tail]
+
+
+def _item_schema(item: ScriptItem) -> dict:
+    answers = ["yes", "no", "n/a", "not_determined"] if item.allow_na else ["yes", "no", "not_determined"]
+    return {
+        "type": "object",
+        "properties": {"answer": {"type": "string", "enum": answers}, "quote": _NULLABLE_STRING},
+        "required": ["answer", "quote"],
+    }
+
+
+def _field_schema(spec: FieldSpec) -> dict:
+    value: dict = _NULLABLE_STRING
+    if spec.type == FieldType.enum:
+        value = {"anyOf": [{"type": "string", "enum": list(spec.allowed_values)}, {"type": "null"}]}
+    return {"type": "object", "properties": {"value": value, "quote": _NULLABLE_STRING}, "required": ["value", "quote"]}
+
+
+def answer_schema(items: Sequence[ScriptItem], fields: Sequence[FieldSpec]) -> dict:
+    """The JSON schema of the whole answer: summary, one entry per open item, one per asked field."""
+    return {
+        "type": "object",
+        "properties": {
+            "summary": {
+                "type": "object",
+                "properties": {
+                    "text": {"type": "string"},
+                    "key_points": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
+                    "next_step": _NULLABLE_STRING,
+                },
+                "required": ["text", "key_points", "next_step"],
+            },
+            "items": {
+                "type": "object",
+                "properties": {item.id: _item_schema(item) for item in items},
+                "required": [item.id for item in items],
+            },
+            "fields": {
+                "type": "object",
+                "properties": {spec.name: _field_schema(spec) for spec in fields},
+                "required": [spec.name for spec in fields],
+            },
+        },
+        "required": ["summary", "items", "fields"],
+    }
+
+
+def build_prompt(
+    conversation: Conversation,
+    items: Sequence[ScriptItem],
+    fields: Sequence[FieldSpec],
+    *,
+    language: str,
+    max_chars: int = 6000,
+) -> Prompt:
+    """The request for one call, in `language` ('ru' or 'en'; other languages are asked in English)."""
+    text = _TEXT[prompt_language(language)]
+    parts = [text["transcript"], *transcript_lines(conversation, language, max_chars), "", text["summary"]]
+    if items:
+        parts += ["", text["items"], *(f"- {item.id}: {item.question}" for item in items)]
+    if fields:
+        parts += ["", text["fields"]]
+        for spec in fields:
+            allowed = f" ({text['allowed']}: {', '.join(spec.allowed_values)})" if spec.allowed_values else ""
+            parts.append(f"- {spec.name}: {spec.question}{allowed}")
+    return Prompt(
+        system=text["system"],
+        user="\n".join(parts),
+        schema=answer_schema(items, fields),
+        item_ids=tuple(item.id for item in items),
+        field_names=tuple(spec.name for spec in fields),
+    )

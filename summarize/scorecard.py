@@ -1,0 +1,83 @@
+"""Turning per-item decisions into a scorecard: item scores, section totals, the call's percent, auto-fail.
+
+Scoring (also in scoring_scripts/README.md): an item decided 'yes' scores its weight, 'no' scores 0; N/A and
+not-determined items score nothing and count in no maximum. score = Σ weight of 'yes'; max_score = Σ weight of items
+decided yes or no; percent = 100 · score / max_score (None when nothing was decided). An item marked auto_fail that is
+answered 'no' sets percent to 0. decided_share = items decided yes/no over applicable items (all but N/A); a call
+whose items are all N/A has nothing left undecided, so its share is 1.
+"""
+
+from collections.abc import Sequence
+
+from models import Answer, CallScript, DecisionSource, Evidence, ItemResult, Scorecard, ScriptItem, SectionResult
+
+_DECIDED = (Answer.yes, Answer.no)
+
+
+def item_result(
+    item: ScriptItem,
+    section_id: str,
+    answer: Answer,
+    source: DecisionSource,
+    evidence: Sequence[Evidence] = (),
+    note: str = "",
+) -> ItemResult:
+    """One item's result, its score following from its answer and weight."""
+    score = item.weight if answer == Answer.yes else 0.0 if answer == Answer.no else None
+    return ItemResult(
+        item_id=item.id,
+        section_id=section_id,
+        title=item.title,
+        answer=answer,
+        source=source if answer != Answer.not_determined else DecisionSource.none,
+        weight=item.weight,
+        score=score,
+        required=item.required,
+        auto_fail=item.auto_fail,
+        evidence=list(evidence),
+        note=note,
+    )
+
+
+def build_scorecard(script: CallScript, results: Sequence[ItemResult]) -> Scorecard:
+    """The scorecard of one call from one result per script item, kept in the script's order."""
+    by_id = {result.item_id: result for result in results}
+    missing = [item.id for item in script.items() if item.id not in by_id]
+    if missing:
+        raise ValueError(f"no result for script items: {', '.join(missing)}")
+    ordered = [by_id[item.id] for item in script.items()]
+
+    sections = []
+    for section in script.sections:
+        own = [by_id[item.id] for item in section.items]
+        sections.append(
+            SectionResult(
+                section_id=section.id,
+                title=section.title,
+                score=sum(r.weight for r in own if r.answer == Answer.yes),
+                max_score=sum(r.weight for r in own if r.answer in _DECIDED),
+            )
+        )
+
+    score = sum(r.weight for r in ordered if r.answer == Answer.yes)
+    max_score = sum(r.weight for r in ordered if r.answer in _DECIDED)
+    auto_failed = any(r.auto_fail and r.answer == Answer.no for r in ordered)
+    applicable = [r for r in ordered if r.answer != Answer.na]
+    decided = [r for r in applicable if r.answer in _DECIDED]
+    if auto_failed:
+        percent: float | None = 0.0
+    elif max_score > 0:
+        percent = round(100 * score / max_score, 1)
+    else:
+        percent = None
+    return Scorecard(
+        script_id=script.id,
+        script_version=script.version,
+        items=ordered,
+        sections=sections,
+        score=score,
+        max_score=max_score,
+        percent=percent,
+        auto_failed=auto_failed,
+        decided_share=round(len(decided) / len(applicable), 4) if applicable else 1.0,
+    )

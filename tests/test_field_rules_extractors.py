@@ -1,0 +1,92 @@
+"""The text extractors behind rule-based fields: money, dates, phones and e-mails, in English and Russian."""
+
+import pytest
+
+from summarize.extract_contacts import find_emails, find_phones
+from summarize.extract_dates import find_dates
+from summarize.extract_money import find_money
+
+
+@pytest.mark.parametrize(
+    ("text", "quote", "value"),
+    [
+        ("Our budget is $50,000 per year.", "$50,000", "50000 USD"),
+        ("maybe 50k dollars", "50k dollars", "50000 USD"),
+        ("around fifty thousand dollars", "fifty thousand dollars", "50000 USD"),
+        ("USD 1.5 million", "USD 1.5 million", "1500000 USD"),
+        ("one and a half million", "one and a half million", "1500000"),
+        ("three hundred and fifty dollars", "three hundred and fifty dollars", "350 USD"),
+        ("twenty-five thousand bucks", "twenty-five thousand bucks", "25000 USD"),
+        ("a hundred thousand euros", "a hundred thousand euros", "100000 EUR"),
+        ("бюджет пятьдесят тысяч рублей", "пятьдесят тысяч рублей", "50000 RUB"),
+        ("около пятидесяти тысяч долларов", "пятидесяти тысяч долларов", "50000 USD"),
+        ("50 тыс. руб. в месяц", "50 тыс. руб.", "50000 RUB"),
+        ("где-то 2 млн", "2 млн", "2000000"),
+        ("полтора миллиона", "полтора миллиона", "1500000"),
+        ("два с половиной ляма", "два с половиной ляма", "2500000"),
+        ("1 500 000 рублей", "1 500 000 рублей", "1500000 RUB"),
+        ("1,5 млн ₽", "1,5 млн ₽", "1500000 RUB"),
+        ("не больше 500 тысяч", "500 тысяч", "500000"),
+    ],
+)
+def test_money_amounts(text, quote, value):
+    mentions = find_money(text)
+    assert [(text[m.start : m.end], m.value, m.negated) for m in mentions] == [(quote, value, False)]
+
+
+def test_money_near_misses():
+    assert [(m.value, m.negated) for m in find_money("not $500, more like $700")] == [
+        ("500 USD", True),
+        ("700 USD", False),
+    ]
+    assert [m.value for m in find_money("не 500, а 700 тысяч")] == ["700000"]
+    assert find_money("we have 200 employees since 2019") == []
+    assert find_money("номер заказа 12345678") == []
+    assert [m.negated for m in find_money("not more than $500")] == [False]
+
+
+@pytest.mark.parametrize(
+    ("text", "phrase", "relative"),
+    [
+        ("Let's talk next Tuesday.", "next Tuesday", True),
+        ("We plan to sign by the end of next month", "by the end of next month", True),
+        ("I'll call you tomorrow", "tomorrow", True),
+        ("in two weeks would be fine", "in two weeks", True),
+        ("the first of April", "the first of April", True),
+        ("on March 15th, 2025 we launch", "on March 15th, 2025", False),
+        ("Давайте созвонимся в следующий вторник.", "в следующий вторник", True),
+        ("до конца месяца решим", "до конца месяца", True),
+        ("подпишем 15 марта", "15 марта", True),
+        ("пятнадцатого марта 2025 года", "пятнадцатого марта 2025 года", False),
+        ("через две недели", "через две недели", True),
+        ("на следующей неделе", "на следующей неделе", True),
+        ("к пятнице пришлю", "к пятнице", True),
+        ("в начале апреля", "в начале апреля", True),
+        ("срок 15.03.2025", "15.03.2025", False),
+    ],
+)
+def test_date_expressions(text, phrase, relative):
+    assert [(m.phrase, m.relative, text[m.start : m.end]) for m in find_dates(text)] == [(phrase, relative, phrase)]
+
+
+def test_date_near_misses():
+    assert find_dates("May I ask about the 1.5 million figure?") == []
+    assert find_dates("we have 15 managers and 3 offices") == []
+
+
+def test_phones_in_russian_and_international_formats():
+    text = "звоните +7 916 123-45-67 или 8 (495) 123 45 67"
+    assert [m.value for m in find_phones(text, "ru")] == ["+79161234567", "+74951234567"]
+    assert [m.value for m in find_phones("my cell is (415) 555-2671", "en")] == ["+14155552671"]
+
+
+def test_numbers_that_are_not_phones():
+    assert find_phones("номер заказа 89161234568", "ru") == []
+    assert find_phones("invoice number 4155552671", "en") == []
+    assert find_phones("we have 12345 users", "en") == []
+
+
+def test_emails():
+    mentions = find_emails("Write to Ivan.Petrov@Firma.ru. Or sales@acme.co.uk")
+    assert [m.value for m in mentions] == ["ivan.petrov@firma.ru", "sales@acme.co.uk"]
+    assert find_emails("meet me at 5 at the office") == []

@@ -1,0 +1,97 @@
+from test_analyze_dialogues import dialogue, utterance
+
+from models import Role
+from summarize.phrases import find_phrases
+from summarize.text import normalize
+
+
+def test_normalize_lemmatises_russian_and_folds_yo() -> None:
+    assert normalize("Назначим встречу!", "ru") == normalize("назначить встречу", "ru") == ["назначить", "встреча"]
+    assert normalize("Ёлки, всё", "ru") == ["елка", "все"]
+
+
+def test_normalize_keeps_unknown_russian_words() -> None:
+    assert normalize("демо КП", "ru") == ["демо", "кп"]
+
+
+def test_normalize_english_strips_punctuation_and_suffixes() -> None:
+    assert normalize("Meetings, scheduled!", "en") == ["meet", "schedul"]
+    assert normalize("meeting", "en") == normalize("meetings", "en")
+    assert normalize("Don’t", "en") == ["don't"]
+
+
+def test_russian_inflection_and_filler_words_match() -> None:
+    call = dialogue("ru", [(Role.rep, "Давайте назначим с вами встречу на четверг.")])
+    [match] = find_phrases(call.utterances, ["назначить встречу"], "ru")
+    assert match.quote == "назначим с вами встречу"
+    assert not match.negated
+    assert match.start == call.utterances[0].words[1].start
+    assert match.end == call.utterances[0].words[4].end
+
+
+def test_fuzzy_absorbs_asr_slips_and_can_be_turned_off() -> None:
+    call = dialogue("en", [(Role.rep, "Who else is involved in the decission?"), (Role.rep, "Я из кампании Альфа.")])
+    [match] = find_phrases(call.utterances, ["involved in the decision"], "en")
+    assert match.quote == "involved in the decission?"
+    assert find_phrases(call.utterances, ["involved in the decision"], "en", fuzzy=False) == []
+    [ru] = find_phrases(call.utterances, ["компания"], "ru")
+    assert ru.quote == "кампании" and ru.utterance_index == 1
+
+
+def test_short_words_need_an_exact_match() -> None:
+    call = dialogue("en", [(Role.rep, "I sent you a memo.")])
+    assert find_phrases(call.utterances, ["demo"], "en") == []
+
+
+def test_negation_russian_and_english() -> None:
+    call = dialogue(
+        "ru",
+        [
+            (Role.customer, "Мы не готовы обсуждать бюджет сейчас."),
+            (Role.customer, "Нет, давайте обсуждать бюджет."),
+        ],
+    )
+    first, second = find_phrases(call.utterances, ["обсуждать бюджет"], "ru")
+    assert first.negated and first.utterance_index == 0
+    assert not second.negated and second.utterance_index == 1
+
+    english = dialogue(
+        "en",
+        [
+            (Role.customer, "We are not interested in a demo right now."),
+            (Role.customer, "No problem, let's schedule a demo."),
+            (Role.customer, "We don't really need a demo."),
+        ],
+    )
+    matches = find_phrases(english.utterances, ["interested in a demo", "schedule a demo", "need a demo"], "en")
+    assert [(m.phrase, m.negated) for m in matches] == [
+        ("interested in a demo", True),
+        ("schedule a demo", False),
+        ("need a demo", True),
+    ]
+
+
+def test_a_negator_cannot_be_skipped_as_filler() -> None:
+    call = dialogue("en", [(Role.rep, "It is not convenient.")])
+    assert find_phrases(call.utterances, ["is convenient"], "en") == []
+
+
+def test_role_filter_and_conversation_order() -> None:
+    call = dialogue(
+        "ru",
+        [
+            (Role.customer, "Какой у вас бюджет?"),
+            (Role.rep, "Какой бюджет вы планируете?"),
+            (Role.rep, "И ещё раз про бюджет."),
+        ],
+    )
+    matches = find_phrases(call.utterances, ["бюджет"], "ru", role=Role.rep)
+    assert [m.utterance_index for m in matches] == [1, 2]
+    assert all(m.quote.lower().startswith("бюджет") for m in matches)
+
+
+def test_quote_is_verbatim_text_of_the_utterance() -> None:
+    spoken = utterance(Role.rep, "Меня зовут Ольга, компания «ТехноСофт».", 3.0)
+    [match] = find_phrases([spoken], ["компания технософт"], "ru")
+    assert match.quote == "компания «ТехноСофт»."
+    assert match.quote in spoken.text
