@@ -1,0 +1,153 @@
+"""The speaker split of a call: who said each word, and who is the rep."""
+
+import logging
+
+import numpy as np
+
+import models
+from diarize.assign import attribute_words, channel_speaker, channel_turns, first_appearance, group_utterances
+from diarize.diarizer import Diarizer, Turn
+from diarize.roles import RepSpeaker, RoleDecision, decide_roles
+
+logger = logging.getLogger(__name__)
+
+PHONE_CALL_MIN_SPEAKERS = 1
+PHONE_CALL_MAX_SPEAKERS = 2
+
+
+class SpeakerSplitError(ValueError):
+    """The audio and transcript given cannot be split by speaker."""
+
+
+def split_speakers(
+    samples: np.ndarray,
+    sample_rate: int,
+    transcript: models.Transcript,
+    *,
+    layout: models.ChannelLayout | None,
+    direction: models.CallDirection,
+    diarizer: Diarizer | None,
+    rep_speaker: RepSpeaker = "auto",
+    num_speakers: int | None = None,
+) -> models.Conversation:
+    """Split a call into speakers' utterances tagged rep or customer.
+
+    Per-channel transcripts (`transcript.channels == 2`): one speaker per channel ('channel_0', 'channel_1'), turns
+    from each channel's words; roles from `layout`, else by the rule in `diarize.roles`. Single-channel transcripts:
+    `diarizer` on the mono mix, 1 to 2 speakers unless `num_speakers` says how many, speakers named 'speaker_1',
+    'speaker_2'... in the order they first speak, roles by the rule in `diarize.roles`.
+    """
+    audio = _as_channels(samples)
+    if sample_rate <= 0:
+        raise SpeakerSplitError(f"sample rate must be positive, got {sample_rate}")
+    duration = audio.shape[1] / sample_rate
+    if transcript.channels == 2:
+        if audio.shape[0] < 2:
+            raise SpeakerSplitError(f"transcript was recognised per channel (2) but the audio has {audio.shape[0]}")
+        return _by_channels(transcript, duration, layout=layout, direction=direction, rep_speaker=rep_speaker)
+    if transcript.channels != 1:
+        raise SpeakerSplitError(f"only 1- or 2-channel transcripts can be split, got {transcript.channels} channels")
+    if diarizer is None:
+        raise SpeakerSplitError("a single-channel call needs a diarizer to find its speakers, none was given")
+    return _by_diarization(
+        audio.mean(axis=0),
+        sample_rate,
+        transcript,
+        duration,
+        diarizer=diarizer,
+        direction=direction,
+        rep_speaker=rep_speaker,
+        num_speakers=num_speakers,
+    )
+
+
+def _as_channels(samples: np.ndarray) -> np.ndarray:
+    audio = np.asarray(samples, dtype=np.float32)
+    if audio.ndim == 1:
+        audio = audio[np.newaxis, :]
+    if audio.ndim != 2 or audio.shape[0] < 1:
+        raise SpeakerSplitError(f"audio must be (channels, samples), got shape {np.shape(samples)}")
+    return audio
+
+
+def _by_channels(
+    transcript: models.Transcript,
+    duration: float,
+    *,
+    layout: models.ChannelLayout | None,
+    direction: models.CallDirection,
+    rep_speaker: RepSpeaker,
+) -> models.Conversation:
+    words = transcript.words
+    unknown = sorted({word.channel for word in words} - {0, 1})
+    if unknown:
+        raise SpeakerSplitError(f"stereo transcript has words on channels {unknown}; only 0 and 1 exist")
+    turns = channel_turns(words)
+    speakers = [channel_speaker(channel) for channel in (0, 1)]
+    labels = [channel_speaker(word.channel) for word in words]
+    if layout is not None:
+        rep, customer = channel_speaker(layout.rep), channel_speaker(layout.customer)
+        decision = RoleDecision(
+            roles={rep: models.Role.rep, customer: models.Role.customer},
+            rule=f"channel layout: channel {layout.rep} is the rep, channel {layout.customer} the customer",
+        )
+    else:
+        spoken_first = first_appearance(turns)
+        ordered = spoken_first + [speaker for speaker in speakers if speaker not in spoken_first]
+        decision = decide_roles(ordered, _texts(words, labels), direction=direction, rep_speaker=rep_speaker)
+        decision = RoleDecision(roles=decision.roles, rule=f"no channel layout given; {decision.rule}")
+    return _conversation(transcript, duration, "channels", decision, turns, labels)
+
+
+def _by_diarization(
+    mono: np.ndarray,
+    sample_rate: int,
+    transcript: models.Transcript,
+    duration: float,
+    *,
+    diarizer: Diarizer,
+    direction: models.CallDirection,
+    rep_speaker: RepSpeaker,
+    num_speakers: int | None,
+) -> models.Conversation:
+    if num_speakers is not None:
+        found = diarizer.diarize(mono, sample_rate, num_speakers=num_speakers)
+    else:
+        found = diarizer.diarize(
+            mono, sample_rate, min_speakers=PHONE_CALL_MIN_SPEAKERS, max_speakers=PHONE_CALL_MAX_SPEAKERS
+        )
+    names = {label: f"speaker_{index}" for index, label in enumerate(first_appearance(found), start=1)}
+    turns = [(start, end, names[label]) for start, end, label in sorted(found)]
+    if not turns and transcript.words:
+        logger.warning("diarization found no speech in a call with %d words: one speaker", len(transcript.words))
+    labels = attribute_words(transcript.words, turns, default="speaker_1")
+    speakers = first_appearance(turns) or sorted(set(labels))
+    decision = decide_roles(speakers, _texts(transcript.words, labels), direction=direction, rep_speaker=rep_speaker)
+    logger.info("diarizer %s found %d speakers in %.0f s; %s", diarizer.name, len(speakers), duration, decision.rule)
+    return _conversation(transcript, duration, "diarization", decision, turns, labels)
+
+
+def _texts(words: list[models.Word], labels: list[str]) -> dict[str, str]:
+    texts: dict[str, list[str]] = {}
+    for word, label in zip(words, labels, strict=True):
+        texts.setdefault(label, []).append(word.text.strip())
+    return {label: " ".join(parts) for label, parts in texts.items()}
+
+
+def _conversation(
+    transcript: models.Transcript,
+    duration: float,
+    method: str,
+    decision: RoleDecision,
+    turns: list[Turn],
+    labels: list[str],
+) -> models.Conversation:
+    return models.Conversation(
+        language=transcript.language,
+        duration_s=duration,
+        method=method,
+        role_rule=decision.rule,
+        roles=decision.roles,
+        turns=turns,
+        utterances=group_utterances(transcript.words, labels, decision.roles),
+    )

@@ -1,0 +1,137 @@
+"""Mono calls: the starter diarizer (pyannote segmentation-3.0 + CAM++) on a real two-party recording."""
+
+import itertools
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from pyannote.core import Annotation, Segment
+from pyannote.metrics.diarization import DiarizationErrorRate
+
+from diarize import split_speakers
+from diarize.campplus import CampPlusEmbedding, CheckpointError
+from diarize.pyannote_diarizer import PyannoteDiarizer
+from models import CallDirection, Conversation, Role, Transcript, Word
+from pipeline.models_cache import starter_embedding_checkpoint, starter_segmentation_dir
+
+DATA = Path(__file__).parent / "data"
+MAX_DER = 0.08
+MIN_WORDS_RIGHT = 0.90
+
+
+@pytest.fixture(scope="session")
+def diarizer() -> PyannoteDiarizer:
+    return PyannoteDiarizer.from_starter(starter_segmentation_dir(), starter_embedding_checkpoint())
+
+
+@pytest.fixture(scope="session")
+def sample() -> tuple[np.ndarray, int]:
+    samples, sample_rate = sf.read(DATA / "pyannote_sample.wav", dtype="float32", always_2d=True)
+    return samples.T, sample_rate
+
+
+def reference_turns() -> Annotation:
+    reference = Annotation(uri="sample")
+    for line in (DATA / "pyannote_sample.rttm").read_text().splitlines():
+        fields = line.split()
+        start, duration = float(fields[3]), float(fields[4])
+        reference[Segment(start, start + duration)] = fields[7]
+    return reference
+
+
+def reference_words() -> tuple[list[Word], list[str]]:
+    """Words of the speaker-attributed reference transcript, evenly spaced within each of its segments."""
+    words: list[Word] = []
+    speakers: list[str] = []
+    for line in (DATA / "pyannote_sample.stm").read_text().splitlines():
+        _, _, speaker, start, end, *tokens = line.split()
+        step = (float(end) - float(start)) / len(tokens)
+        for index, token in enumerate(tokens):
+            begin = float(start) + index * step
+            words.append(Word(text=token, start=begin, end=begin + 0.9 * step, probability=1.0))
+            speakers.append(speaker)
+    return words, speakers
+
+
+@pytest.fixture(scope="session")
+def sample_call(diarizer, sample) -> tuple[Conversation, list[Word], list[str]]:
+    """The sample split by the real diarizer, with the reference transcript's words and who said each."""
+    audio, sample_rate = sample
+    words, truth = reference_words()
+    transcript = Transcript(
+        language="en", language_probability=1.0, duration_s=30.0, channels=1, words=sorted(words, key=lambda w: w.start)
+    )
+    conversation = split_speakers(
+        audio, sample_rate, transcript, layout=None, direction=CallDirection.inbound, diarizer=diarizer
+    )
+    return conversation, words, truth
+
+
+def test_starter_diarizer_finds_both_speakers_of_the_sample(sample_call):
+    conversation, _, _ = sample_call
+    hypothesis = Annotation(uri="sample")
+    for start, end, speaker in conversation.turns:
+        hypothesis[Segment(start, end)] = speaker
+    der = DiarizationErrorRate(collar=0.0, skip_overlap=False)(reference_turns(), hypothesis)
+    assert conversation.method == "diarization"
+    assert sorted(hypothesis.labels()) == ["speaker_1", "speaker_2"]
+    assert der <= MAX_DER, f"DER {der:.3f}"
+    starts = [turn[0] for turn in conversation.turns]
+    assert starts == sorted(starts)
+
+
+def test_words_are_attributed_to_the_right_speaker(sample_call):
+    conversation, words, truth = sample_call
+    said_by = {(word.start, word.text): u.speaker for u in conversation.utterances for word in u.words}
+    truth_by_word = {(word.start, word.text): speaker for word, speaker in zip(words, truth, strict=True)}
+    assert len(said_by) == len(truth_by_word) == len(words)
+    found = [said_by[key] for key in truth_by_word]
+    expected = list(truth_by_word.values())
+    references = sorted(set(expected))
+    best = max(
+        sum(mapping.get(f) == e for f, e in zip(found, expected, strict=True))
+        for mapping in (dict(zip(labels, references, strict=False)) for labels in itertools.permutations(set(found)))
+    )
+    assert best / len(expected) >= MIN_WORDS_RIGHT, f"{best} of {len(expected)} words right"
+    starts = [u.start for u in conversation.utterances]
+    assert starts == sorted(starts)
+
+
+def test_with_no_rep_cues_the_first_speaker_of_an_inbound_call_is_the_rep(sample_call):
+    conversation, words, _ = sample_call
+    assert conversation.turns[0][2] == "speaker_1"
+    assert conversation.roles == {"speaker_1": Role.rep, "speaker_2": Role.customer}
+    assert "inbound" in conversation.role_rule
+    assert conversation.utterances[0].role == Role.rep
+    assert conversation.utterances[0].words[0] == min(words, key=lambda w: w.start)
+
+
+def test_campplus_embeddings_tell_the_two_speakers_apart(sample):
+    audio, sample_rate = sample
+    embedding = CampPlusEmbedding(starter_embedding_checkpoint())
+    turns = [(s, speaker) for s, _, speaker in reference_turns().itertracks(yield_label=True) if s.duration >= 2.0]
+    vectors = np.concatenate(
+        [
+            embedding(torch.from_numpy(audio[0, int(s.start * sample_rate) : int(s.end * sample_rate)])[None, None])
+            for s, _ in turns
+        ]
+    )
+    assert vectors.shape == (len(turns), embedding.dimension)
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    similarity = vectors @ vectors.T
+    for i, (_, speaker) in enumerate(turns):
+        own = [similarity[i, j] for j, (_, other) in enumerate(turns) if j != i and other == speaker]
+        others = [similarity[i, j] for j, (_, other) in enumerate(turns) if other != speaker]
+        assert np.mean(own) > np.mean(others), f"turn {i} of {speaker} sounds more like the other speaker"
+
+
+def test_a_missing_checkpoint_is_named(tmp_path):
+    with pytest.raises(CheckpointError, match=r"campplus\.pt"):
+        CampPlusEmbedding(tmp_path / "campplus.pt")
