@@ -111,3 +111,7 @@ def prepare_models(
         with err.status("preparing language model"):
             engines.llm  # noqa: B018
     err.print("models ready")
+
+
+if __name__ == "__main__":
+    app()
