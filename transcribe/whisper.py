@@ -1,0 +1,113 @@
+"""faster-whisper (CTranslate2) as a speech-recognition backend."""
+
+import importlib.metadata
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from faster_whisper import BatchedInferencePipeline, WhisperModel
+from faster_whisper.transcribe import Segment
+from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+
+from models import Word
+from transcribe.audio import SAMPLE_RATE
+from transcribe.backend import ChannelTranscript
+
+logger = logging.getLogger(__name__)
+
+LANGUAGE_WINDOW_S = 120
+
+
+class FasterWhisperBackend:
+    """Whisper through faster-whisper, with Silero VAD and word timestamps.
+
+    Decoding settings are faster-whisper's own defaults (temperature fallback, conditioning on previous text), so the
+    words match what `WhisperModel.transcribe(file, beam_size=5, vad_filter=True)` gives. `batch_size > 0` runs the
+    speech chunks through `BatchedInferencePipeline`, which pays off on a GPU; it needs the VAD to cut the chunks.
+    """
+
+    def __init__(
+        self,
+        model: str | Path,
+        *,
+        device: str = "cpu",
+        compute_type: str = "int8",
+        cpu_threads: int = 0,
+        beam_size: int = 5,
+        vad: bool = True,
+        batch_size: int = 0,
+    ) -> None:
+        if batch_size > 0 and not vad:
+            raise ValueError("batched recognition cuts the audio at speech pauses: it needs vad=True")
+        self.name = str(model)
+        self.version = f"faster-whisper {importlib.metadata.version('faster-whisper')}"
+        self.beam_size = beam_size
+        self.vad = vad
+        self.batch_size = batch_size
+        self._model = WhisperModel(str(model), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+        self._batched = BatchedInferencePipeline(model=self._model) if batch_size > 0 else None
+        logger.info("loaded whisper model %s on %s (%s, batch size %d)", self.name, device, compute_type, batch_size)
+
+    def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
+        if not self._model.model.is_multilingual:
+            return "en", 1.0
+        audio = self._speech_only(samples) if self.vad else samples
+        # With no speech at all the VAD leaves nothing; the raw audio still yields a (low-confidence) guess.
+        if audio.size == 0:
+            audio = samples
+        language, probability, _ = self._model.detect_language(audio=audio)
+        return language, _unit(probability)
+
+    def transcribe(
+        self, samples: np.ndarray, *, language: str | None, channel: int, vocabulary: Sequence[str] = ()
+    ) -> ChannelTranscript:
+        samples = np.ascontiguousarray(samples, dtype=np.float32)
+        probability = 1.0
+        if language is None:
+            # Detected here rather than inside faster-whisper, which fails on audio where the VAD finds no speech.
+            language, probability = self.detect_language(samples)
+        options = {
+            "language": language,
+            "beam_size": self.beam_size,
+            "vad_filter": self.vad,
+            "word_timestamps": True,
+            "hotwords": ", ".join(vocabulary) if vocabulary else None,
+        }
+        if self._batched is not None:
+            segments, _ = self._batched.transcribe(samples, batch_size=self.batch_size, **options)
+        else:
+            segments, _ = self._model.transcribe(samples, **options)
+        duration = samples.shape[-1] / SAMPLE_RATE
+        return ChannelTranscript(
+            language=language, language_probability=probability, words=_words(segments, channel, duration)
+        )
+
+    def _speech_only(self, samples: np.ndarray) -> np.ndarray:
+        # Whisper reads only the first 30 s of speech to tell the language: a prefix of the call usually holds that,
+        # which spares a VAD pass over an hour-long recording.
+        for window in (samples[: LANGUAGE_WINDOW_S * SAMPLE_RATE], samples):
+            speech = get_speech_timestamps(window, VadOptions())
+            if speech:
+                chunks, _ = collect_chunks(window, speech)
+                return np.concatenate(chunks)
+            if window.size == samples.size:
+                break
+        return np.zeros(0, dtype=np.float32)
+
+
+def _words(segments: Iterable[Segment], channel: int, duration: float) -> list[Word]:
+    words: list[Word] = []
+    for segment in segments:
+        for word in segment.words or ():
+            text = word.word.strip()
+            if not text:
+                continue
+            start = min(max(word.start, 0.0), duration)
+            end = min(max(word.end, start), duration)
+            words.append(Word(text=text, start=start, end=end, probability=_unit(word.probability), channel=channel))
+    return words
+
+
+def _unit(value: float) -> float:
+    return min(max(float(value), 0.0), 1.0)
