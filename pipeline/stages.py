@@ -142,6 +142,7 @@ def _analyze(runtime: Runtime, call: _Loaded) -> _Outcome:
         rule_proposals=extract_fields(conversation, fields, conversation.language),
         summary_language=summary_language,
         max_prompt_chars=settings.llm_max_prompt_chars,
+        max_tokens=settings.llm_max_tokens,
     )
     proposals, rejected = normalize_proposals(analysis.proposals, fields, call.info)
     for item in rejected:

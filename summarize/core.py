@@ -75,9 +75,9 @@ def _llm_proposal(conversation: Conversation, spec: FieldSpec, answer: object) -
     return proposal, False
 
 
-def _ask(llm: LLMBackend, prompt: Prompt, call_id: str | None) -> dict | None:
+def _ask(llm: LLMBackend, prompt: Prompt, call_id: str | None, max_tokens: int) -> dict | None:
     try:
-        return llm.generate_json(prompt.system, prompt.user, prompt.schema, max_tokens=LLM_MAX_TOKENS)
+        return llm.generate_json(prompt.system, prompt.user, prompt.schema, max_tokens=max_tokens)
     except LLMError as exc:
         logger.warning("LLM request failed for call %s: %s; rules and an extractive summary stand", call_id, exc)
         return None
@@ -93,6 +93,7 @@ def analyze(
     rule_proposals: Sequence[FieldProposal] = (),
     summary_language: str | None = None,
     max_prompt_chars: int = 6000,
+    max_tokens: int = LLM_MAX_TOKENS,
 ) -> Analysis:
     """Metrics, scorecard, summary and LLM field proposals for one call.
 
@@ -116,7 +117,7 @@ def analyze(
             language=language,
             max_chars=max_prompt_chars,
         )
-        answer = _ask(llm, prompt, call.call_id)
+        answer = _ask(llm, prompt, call.call_id, max_tokens)
 
     results = {d.item.id: d.result for d in decisions}
     llm_proposals: list[FieldProposal] = []

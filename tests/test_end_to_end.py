@@ -32,6 +32,13 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
 
 
 @pytest.fixture(scope="session")
+def rules_runtime(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
+    """The same pipeline with the LLM switched off: for checks that are about recordings, not analysis."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("callintel-rules"), asr_cpu_threads=2, llm_backend="none")
+    return Runtime(settings)
+
+
+@pytest.fixture(scope="session")
 def plain_whisper(runtime: Runtime) -> WhisperModel:
     """faster-whisper as a user would call it: the same model, compute type and threads as the pipeline."""
     from pipeline.models_cache import starter_whisper_dir
@@ -176,7 +183,10 @@ def test_sample_call_full_analysis(sample_result: CallResult, runtime: Runtime) 
         assert stored == len(result.analysis.proposals)
 
 
-def test_bad_recordings_fail_alone_and_keep_the_original(runtime: Runtime, tmp_path: Path, data_dir: Path) -> None:
+def test_bad_recordings_fail_alone_and_keep_the_original(
+    rules_runtime: Runtime, tmp_path: Path, data_dir: Path
+) -> None:
+    runtime = rules_runtime
     empty = tmp_path / "empty.wav"
     empty.write_bytes(b"")
     corrupt = tmp_path / "corrupt.wav"
