@@ -37,11 +37,26 @@ def attribute_words(words: Sequence[Word], turns: Sequence[Turn], *, default: st
 
 
 def group_utterances(
-    words: Sequence[Word], speakers: Sequence[str], roles: dict[str, Role], *, pause_s: float = PAUSE_S
+    words: Sequence[Word],
+    speakers: Sequence[str],
+    roles: dict[str, Role],
+    *,
+    pause_s: float = PAUSE_S,
+    overlapping: bool = False,
 ) -> list[Utterance]:
-    """Consecutive words of one speaker (in time order) as one utterance, split where the speaker pauses longer."""
+    """Consecutive words of one speaker (in time order) as one utterance, split where the speaker pauses longer.
+
+    With `overlapping` (one speaker per channel, so both may talk at once) each speaker's words are grouped on their
+    own and the utterances then ordered by start: talk over the other side does not cut a turn into single words.
+    """
     if len(words) != len(speakers):
         raise ValueError(f"got {len(speakers)} speakers for {len(words)} words")
+    if overlapping:
+        utterances = []
+        for speaker in sorted(set(speakers)):
+            mine = [i for i, label in enumerate(speakers) if label == speaker]
+            utterances += group_utterances([words[i] for i in mine], [speaker] * len(mine), roles, pause_s=pause_s)
+        return sorted(utterances, key=lambda u: (u.start, u.end))
     order = sorted(range(len(words)), key=lambda i: (words[i].start, words[i].end))
     utterances: list[Utterance] = []
     current: list[Word] = []

@@ -149,5 +149,5 @@ def _conversation(
         role_rule=decision.rule,
         roles=decision.roles,
         turns=turns,
-        utterances=group_utterances(transcript.words, labels, decision.roles),
+        utterances=group_utterances(transcript.words, labels, decision.roles, overlapping=method == "channels"),
     )

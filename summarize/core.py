@@ -33,7 +33,7 @@ from summarize.summary import extractive_summary, summary_from_answer
 logger = logging.getLogger(__name__)
 
 LLM_CONFIDENCE = 0.6
-LLM_MAX_TOKENS = 768
+LLM_MAX_TOKENS = 1280
 
 
 def _llm_item(conversation: Conversation, decision: RuleDecision, answer: object) -> tuple[ItemResult | None, bool]:

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 
 from models import Conversation, FieldSpec, FieldType, Role, ScriptItem
 
-_NULLABLE_STRING = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+# Every string is bounded, so the longest answer a model can give fits the token budget: a small model otherwise
+# tends to run on inside one string until the budget is spent and the JSON is never closed.
+SUMMARY_CHARS = 400
+KEY_POINTS = 3
+KEY_POINT_CHARS = 100
+NEXT_STEP_CHARS = 120
+QUOTE_CHARS = 100
+VALUE_CHARS = 80
 _LABELS = {
     "ru": {Role.rep: "МЕНЕДЖЕР", Role.customer: "КЛИЕНТ", Role.unknown: "НЕИЗВЕСТНО"},
     "en": {Role.rep: "REP", Role.customer: "CUSTOMER", Role.unknown: "UNKNOWN"},
@@ -25,7 +32,7 @@ _TEXT = {
         "transcript": "Расшифровка звонка:",
         "gap": "[... середина звонка пропущена ...]",
         "summary": (
-            "Составь краткое резюме звонка (text), до 5 ключевых пунктов (key_points) и следующий шаг (next_step)."
+            "Составь краткое резюме звонка (text), до 3 ключевых пунктов (key_points) и следующий шаг (next_step)."
         ),
         "items": "Ответь на вопросы о работе менеджера (yes, no, n/a или not_determined) и дай цитату (quote):",
         "fields": "Заполни поля CRM значениями из разговора (value) с цитатой (quote); null, если не сказано:",
@@ -40,7 +47,7 @@ _TEXT = {
         "transcript": "Call transcript:",
         "gap": "[... middle of the call left out ...]",
         "summary": (
-            "Write a short summary of the call (text), up to 5 key points (key_points) and the next step (next_step)."
+            "Write a short summary of the call (text), up to 3 key points (key_points) and the next step (next_step)."
         ),
         "items": "Answer these questions about the rep (yes, no, n/a or not_determined) with a quote (quote):",
         "fields": "Fill these CRM fields from the conversation (value) with a quote (quote); null when not said:",
@@ -97,20 +104,28 @@ def transcript_lines(conversation: Conversation, language: str, max_chars: int) 
     return [*head, gap, *tail]
 
 
+def _nullable(max_chars: int) -> dict:
+    return {"anyOf": [{"type": "string", "maxLength": max_chars}, {"type": "null"}]}
+
+
 def _item_schema(item: ScriptItem) -> dict:
     answers = ["yes", "no", "n/a", "not_determined"] if item.allow_na else ["yes", "no", "not_determined"]
     return {
         "type": "object",
-        "properties": {"answer": {"type": "string", "enum": answers}, "quote": _NULLABLE_STRING},
+        "properties": {"answer": {"type": "string", "enum": answers}, "quote": _nullable(QUOTE_CHARS)},
         "required": ["answer", "quote"],
     }
 
 
 def _field_schema(spec: FieldSpec) -> dict:
-    value: dict = _NULLABLE_STRING
+    value: dict = _nullable(VALUE_CHARS)
     if spec.type == FieldType.enum:
         value = {"anyOf": [{"type": "string", "enum": list(spec.allowed_values)}, {"type": "null"}]}
-    return {"type": "object", "properties": {"value": value, "quote": _NULLABLE_STRING}, "required": ["value", "quote"]}
+    return {
+        "type": "object",
+        "properties": {"value": value, "quote": _nullable(QUOTE_CHARS)},
+        "required": ["value", "quote"],
+    }
 
 
 def answer_schema(items: Sequence[ScriptItem], fields: Sequence[FieldSpec]) -> dict:
@@ -121,9 +136,13 @@ def answer_schema(items: Sequence[ScriptItem], fields: Sequence[FieldSpec]) -> d
             "summary": {
                 "type": "object",
                 "properties": {
-                    "text": {"type": "string"},
-                    "key_points": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
-                    "next_step": _NULLABLE_STRING,
+                    "text": {"type": "string", "maxLength": SUMMARY_CHARS},
+                    "key_points": {
+                        "type": "array",
+                        "items": {"type": "string", "maxLength": KEY_POINT_CHARS},
+                        "maxItems": KEY_POINTS,
+                    },
+                    "next_step": _nullable(NEXT_STEP_CHARS),
                 },
                 "required": ["text", "key_points", "next_step"],
             },

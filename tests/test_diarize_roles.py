@@ -129,3 +129,21 @@ def test_channel_turns_join_close_words_per_channel():
     words = words_of("hello there", 0.0, 1.0, channel=1) + words_of("good morning", 3.0, 4.0, channel=1)
     words += words_of("hi", 1.1, 1.5, channel=0)
     assert channel_turns(words) == [(0.0, 1.0, "channel_1"), (1.1, 1.5, "channel_0"), (3.0, 4.0, "channel_1")]
+
+
+def test_per_channel_speakers_talking_at_once_keep_whole_utterances() -> None:
+    left = [
+        Word(text=t, start=0.4 * i, end=0.4 * i + 0.3, probability=0.9, channel=0)
+        for i, t in enumerate(["a", "b", "c", "d"])
+    ]
+    right = [
+        Word(text=t, start=0.4 * i + 0.2, end=0.4 * i + 0.5, probability=0.9, channel=1)
+        for i, t in enumerate(["w", "x", "y"])
+    ]
+    words = sorted(left + right, key=lambda w: w.start)
+    speakers = [f"channel_{w.channel}" for w in words]
+    roles = {"channel_0": Role.customer, "channel_1": Role.rep}
+    interleaved = group_utterances(words, speakers, roles)
+    whole = group_utterances(words, speakers, roles, overlapping=True)
+    assert len(interleaved) == 7
+    assert [(u.speaker, u.text) for u in whole] == [("channel_0", "a b c d"), ("channel_1", "w x y")]
