@@ -6,6 +6,8 @@ problem word, else their longest utterance) and the last next-step sentence eith
 verbatim utterance, so it carries its evidence.
 """
 
+import re
+
 from models import Conversation, Evidence, Role, Summary, Utterance
 from summarize.phrases import find_phrases
 
@@ -114,10 +116,17 @@ def extractive_summary(conversation: Conversation, language: str | None = None) 
     )
 
 
+MIN_SUMMARY_WORDS = 5
+
+
 def summary_from_answer(answer: dict, language: str) -> Summary | None:
-    """The LLM's summary, or None when it wrote nothing usable."""
+    """The LLM's summary, or None when it wrote nothing usable (an extractive summary then stands in).
+
+    A text of fewer than `MIN_SUMMARY_WORDS` words is taken as unusable: small models answer "1000 words" or echo a
+    key name when they cannot summarise.
+    """
     text = str(answer.get("text") or "").strip()
-    if not text:
+    if len(re.findall(r"[^\W\d_]{2,}", text)) < MIN_SUMMARY_WORDS:
         return None
     points = [str(point).strip() for point in answer.get("key_points") or [] if str(point).strip()]
     next_step = answer.get("next_step")

@@ -259,3 +259,12 @@ def test_llm_failure_leaves_rules_and_an_extractive_summary() -> None:
     assert analysis.summary.source == "extractive"
     assert analysis.scorecard == without.scorecard
     assert analysis.proposals == [] and analysis.dropped_claims == 0
+
+
+def test_a_summary_too_short_to_say_anything_falls_back() -> None:
+    from summarize.summary import summary_from_answer
+
+    assert summary_from_answer({"text": "1000 words", "key_points": []}, "en") is None
+    assert summary_from_answer({"text": "text"}, "en") is None
+    usable = summary_from_answer({"text": "Клиент спросил про масло и получил номер партнёра."}, "ru")
+    assert usable is not None and usable.source == "llm" and usable.language == "ru"

@@ -100,7 +100,7 @@ def check_consistent(result: CallResult) -> None:
     if card.auto_failed:
         assert card.percent == 0
     elif card.max_score:
-        assert card.percent == pytest.approx(100 * card.score / card.max_score)
+        assert card.percent == pytest.approx(100 * card.score / card.max_score, abs=0.05)
     for proposal in result.analysis.proposals:
         for evidence in proposal.evidence:
             if evidence.quote is not None:
@@ -167,7 +167,7 @@ def test_sample_call_full_analysis(sample_result: CallResult, runtime: Runtime) 
     grounded = [i for i in applicable if i.answer in (Answer.yes, Answer.no) and i.evidence]
     assert len(grounded) / len(applicable) >= 0.4, [(i.item_id, i.answer) for i in card.items]
     assert card.decided_share == pytest.approx(
-        len([i for i in applicable if i.answer in (Answer.yes, Answer.no)]) / len(applicable)
+        len([i for i in applicable if i.answer in (Answer.yes, Answer.no)]) / len(applicable), abs=1e-3
     )
     assert result.analysis.summary.text
     assert result.provenance.script_id == card.script_id
