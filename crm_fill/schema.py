@@ -47,19 +47,24 @@ def load_field_schema(path: Path) -> FieldSchema:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FieldSchemaError(f"{path}: cannot read field schema: {exc.strerror or exc}") from exc
+    return parse_field_schema(text, str(path))
+
+
+def parse_field_schema(text: str, source: str) -> FieldSchema:
+    """A field schema from YAML text; `source` names where the text came from in error messages."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise FieldSchemaError(f"{path}{line}: YAML syntax error: {problem}") from exc
+        raise FieldSchemaError(f"{source}{line}: YAML syntax error: {problem}") from exc
     if not isinstance(data, dict):
-        raise FieldSchemaError(f"{path}: a field schema must be a mapping with id, version, title and fields")
+        raise FieldSchemaError(f"{source}: a field schema must be a mapping with id, version, title and fields")
     try:
         return FieldSchema.model_validate(data)
     except ValidationError as exc:
-        raise FieldSchemaError(f"{path}: invalid field schema: {_describe(exc, data)}") from exc
+        raise FieldSchemaError(f"{source}: invalid field schema: {_describe(exc, data)}") from exc
 
 
 def builtin_field_schema(name: str = "default") -> FieldSchema:

@@ -1,1 +1,2 @@
-"""Turning a recording that arrives (a local file now; webhooks and bucket events later) into a stored, queued call."""
+"""Turning a recording that arrives (a telephony webhook, a bucket event, an upload or a local file) into a stored,
+queued call."""

@@ -1,29 +1,19 @@
-import hashlib
 import logging
 import uuid
 from pathlib import Path
 
 from sqlalchemy import select
 
+from ingest.intake import link_directory, recording_key, sha256_of
 from models import CallInfo, CallStatus, Stage
 from pipeline.db import Call, Recording
 from pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = {".wav", ".mp3", ".ogg", ".opus", ".oga", ".m4a", ".mp4", ".aac", ".flac", ".webm", ".wma", ".amr"}
-
 
 class IngestError(ValueError):
     """A recording that cannot be taken in at all (nothing is stored)."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        while chunk := src.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def ingest_file(path: Path, runtime: Runtime, info: CallInfo, options: dict[str, str]) -> str:
@@ -36,9 +26,8 @@ def ingest_file(path: Path, runtime: Runtime, info: CallInfo, options: dict[str,
         raise IngestError(f"{path}: file not found")
     if not path.is_file():
         raise IngestError(f"{path}: not a file")
-    sha = _sha256(path)
-    suffix = path.suffix.lower() if path.suffix.lower() in SUFFIXES else ".bin"
-    key = f"recordings/{sha[:2]}/{sha}{suffix}"
+    sha = sha256_of(path)
+    key = recording_key(sha, path.name)
     call_id = uuid.uuid4().hex
     with runtime.db.session() as session:
         recording = session.scalar(select(Recording).where(Recording.sha256 == sha))
@@ -47,12 +36,15 @@ def ingest_file(path: Path, runtime: Runtime, info: CallInfo, options: dict[str,
             recording = Recording(sha256=sha, storage_key=key, original_name=path.name, size_bytes=path.stat().st_size)
             session.add(recording)
             session.flush()
+        rep_id, team_id, info = link_directory(session, info)
         session.add(
             Call(
                 id=call_id,
                 recording_id=recording.id,
                 provider="file",
                 external_id=None,
+                rep_id=rep_id,
+                team_id=team_id,
                 status=CallStatus.queued,
                 next_stage=Stage.transcribe,
                 info=info.model_dump(mode="json"),

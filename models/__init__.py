@@ -3,8 +3,10 @@
 from models.audio import AudioInfo
 from models.call import CallDirection, CallInfo, ChannelLayout
 from models.conversation import Conversation, Role, Utterance
+from models.events import CallFailed, CallProcessed, Event
 from models.evidence import Evidence
 from models.fields import Extractor, FieldSchema, FieldSpec, FieldType
+from models.incoming import IncomingCall
 from models.metrics import ConversationMetrics, RoleMetrics
 from models.proposal import FieldProposal, ProposalStatus
 from models.result import Analysis, CallResult, ModelInfo, Provenance
@@ -19,7 +21,9 @@ __all__ = [
     "Answer",
     "AudioInfo",
     "CallDirection",
+    "CallFailed",
     "CallInfo",
+    "CallProcessed",
     "CallResult",
     "CallScript",
     "CallStatus",
@@ -27,12 +31,14 @@ __all__ = [
     "Conversation",
     "ConversationMetrics",
     "DecisionSource",
+    "Event",
     "Evidence",
     "Extractor",
     "FieldProposal",
     "FieldSchema",
     "FieldSpec",
     "FieldType",
+    "IncomingCall",
     "ItemResult",
     "Method",
     "MetricCondition",

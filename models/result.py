@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from pydantic import BaseModel, Field
 
 from models.audio import AudioInfo
@@ -47,3 +49,6 @@ class CallResult(BaseModel):
     conversation: Conversation
     analysis: Analysis
     provenance: Provenance
+    purged_at: datetime | None = Field(
+        default=None, description="When retention removed the transcript and audio; the analysis is kept."
+    )

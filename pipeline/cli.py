@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pipeline import logs
+from pipeline import cli_directory, cli_service, logs
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 
@@ -112,6 +112,14 @@ def prepare_models(
             engines.llm  # noqa: B018
     err.print("models ready")
 
+
+app.registered_commands += cli_service.app.registered_commands
+app.add_typer(cli_directory.teams, name="team")
+app.add_typer(cli_directory.reps, name="rep")
+app.add_typer(cli_directory.scripts, name="script")
+app.add_typer(cli_directory.field_schemas, name="fields")
+app.add_typer(cli_directory.subscribers, name="subscriber")
+app.add_typer(cli_service.deliveries, name="delivery")
 
 if __name__ == "__main__":
     app()

@@ -41,5 +41,14 @@ def configure(level: int, fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("faster_whisper", "httpx", "urllib3", "pytorch_lightning", "lightning", "speechbrain"):
+    for noisy in (
+        "faster_whisper",
+        "httpx",
+        "urllib3",
+        "pytorch_lightning",
+        "lightning",
+        "speechbrain",
+        "pika",
+        "alembic",
+    ):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

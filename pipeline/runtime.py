@@ -1,12 +1,16 @@
-"""What a process needs to run stages: settings, storage, database and models, built once."""
+"""What a process needs to run stages: settings, storage, database, queue and models, each built once."""
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pipeline.db import Database
 from pipeline.engines import Engines, engines_for
 from pipeline.settings import Settings
-from pipeline.storage import LocalStorage, Storage
+from pipeline.storage import LocalStorage, S3Storage, Storage
+
+if TYPE_CHECKING:
+    import dramatiq
 
 
 @dataclass
@@ -15,13 +19,30 @@ class Runtime:
 
     @cached_property
     def storage(self) -> Storage:
-        return LocalStorage(self.settings.data_dir / "objects")
+        s = self.settings
+        if s.storage == "s3":
+            return S3Storage(
+                s.s3_endpoint,
+                s.s3_access_key,
+                s.s3_secret_key.get_secret_value(),
+                s.s3_bucket,
+                secure=s.s3_secure,
+                region=s.s3_region,
+            )
+        return LocalStorage(s.data_dir / "objects")
 
     @cached_property
     def db(self) -> Database:
         database = Database(self.settings.db_url)
         database.migrate()
         return database
+
+    @cached_property
+    def broker(self) -> "dramatiq.Broker":
+        """The message broker (service mode only; embedded mode never builds it)."""
+        from pipeline.queue.broker import make_broker
+
+        return make_broker(self.settings.broker_url)
 
     @property
     def engines(self) -> Engines:

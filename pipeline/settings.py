@@ -14,6 +14,29 @@ from models import ChannelLayout
 STARTER = "starter"
 
 
+# The settings that change what a stage produces; only these enter the config hash.
+RESULT_SETTINGS = {
+    "asr_model",
+    "asr_device",
+    "asr_compute_type",
+    "asr_beam_size",
+    "asr_batch_size",
+    "vocabulary",
+    "diarization_pipeline",
+    "rep_speaker",
+    "channels",
+    "llm_backend",
+    "llm_model",
+    "llm_base_url",
+    "llm_max_tokens",
+    "llm_max_prompt_chars",
+    "language",
+    "summary_language",
+    "script",
+    "fields",
+}
+
+
 def _xdg(var: str, fallback: str) -> Path:
     return Path(os.environ.get(var) or Path.home() / fallback)
 
@@ -63,6 +86,53 @@ class Settings(BaseSettings):
     script: str = Field(default="auto", description="'auto' (by call language), a built-in script name or a path.")
     fields: str = Field(default="default", description="A built-in field schema name or a path.")
 
+    storage: Literal["local", "s3"] = Field(default="local", description="Local directory (embedded) or S3/MinIO.")
+    s3_endpoint: str = Field(default="127.0.0.1:9000", description="S3/MinIO endpoint, host:port.")
+    s3_access_key: str = "callintel"
+    s3_secret_key: SecretStr = SecretStr("callintel")
+    s3_bucket: str = Field(default="callintel", description="Bucket for recordings and stage outputs.")
+    s3_secure: bool = Field(default=False, description="HTTPS to the S3 endpoint.")
+    s3_region: str | None = None
+
+    broker_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672/%2F", description="amqp://... (RabbitMQ) or redis://... (Redis)."
+    )
+    speech_queue: Literal["gpu", "cpu"] = Field(default="cpu", description="Queue that speech stages are sent to.")
+    stage_max_retries: int = Field(default=5, ge=0, description="Retries of a stage after a passing fault.")
+    stage_min_backoff_s: float = Field(default=2.0, gt=0)
+    stage_max_backoff_s: float = Field(default=300.0, gt=0)
+    speech_time_limit_s: float = Field(default=3600.0, gt=0, description="Longest one speech stage may run.")
+    llm_time_limit_s: float = Field(default=900.0, gt=0)
+    reconcile_after_s: float = Field(default=900.0, gt=0, description="Queued this long with no progress: requeued.")
+
+    api_token: SecretStr | None = Field(default=None, description="Bearer token for the API and uploads.")
+    public_url: str | None = Field(default=None, description="This service's URL as providers see it (Twilio).")
+    twilio_auth_token: SecretStr | None = None
+    twilio_account_sid: str | None = None
+    mango_api_key: str | None = None
+    mango_api_salt: SecretStr | None = None
+    mango_api_url: str = Field(default="https://app.mango-office.ru", description="MANGO OFFICE API base URL.")
+    zadarma_api_key: str | None = None
+    zadarma_api_secret: SecretStr | None = None
+    zadarma_api_url: str = Field(default="https://api.zadarma.com", description="Zadarma API base URL.")
+    webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of the generic webhook.")
+    webhook_tolerance_s: float = Field(default=300.0, gt=0, description="Oldest signed timestamp accepted.")
+    s3_events_token: SecretStr | None = Field(default=None, description="Bearer token of bucket notifications.")
+    download_hosts: list[str] = Field(
+        default_factory=list, description="Hosts recordings may be downloaded from ('*.example.com' allowed)."
+    )
+    download_allow_private: bool = Field(
+        default=False, description="Allow downloads from loopback and private addresses (a PBX on the LAN)."
+    )
+    download_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
+    download_timeout_s: float = Field(default=60.0, gt=0)
+
+    publish_max_attempts: int = Field(default=8, ge=1, description="Delivery attempts before an event is dead.")
+    publish_min_backoff_s: float = Field(default=5.0, gt=0)
+    publish_max_backoff_s: float = Field(default=3600.0, gt=0)
+    publish_timeout_s: float = Field(default=10.0, gt=0)
+    retention_days: int | None = Field(default=None, ge=1, description="Raw audio and transcripts kept this long.")
+
     @field_validator("channels", mode="before")
     @classmethod
     def _parse_channels(cls, value: object) -> object:
@@ -76,8 +146,5 @@ class Settings(BaseSettings):
 
     def config_hash(self) -> str:
         """A digest of every setting that changes results, so results of different configurations never mix."""
-        relevant = self.model_dump(
-            mode="json",
-            exclude={"data_dir", "database_url", "model_cache_dir", "hf_token", "llm_api_key", "llm_timeout_s"},
-        )
+        relevant = self.model_dump(mode="json", include=RESULT_SETTINGS)
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]

@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from models import (
     AudioInfo,
-    CallInfo,
     CallResult,
     CallStatus,
     Conversation,
@@ -27,8 +26,9 @@ from models import (
     Transcript,
 )
 from pipeline import __version__
-from pipeline.call_setup import resolve_fields, resolve_script
+from pipeline.call_setup import CallSetup, load_call, resolve_fields, resolve_script
 from pipeline.db import Call, CallResultRow, Proposal, StageRun
+from pipeline.events import call_failed, call_processed, record_event
 from pipeline.runtime import Runtime, default_runtime
 
 if TYPE_CHECKING:
@@ -39,25 +39,28 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class StageFailed(RuntimeError):
-    def __init__(self, call_id: str, stage: Stage, reason: str) -> None:
+    """A stage could not finish. `permanent`: the call's input is at fault, so trying again cannot help."""
+
+    def __init__(self, call_id: str, stage: Stage, reason: str, *, permanent: bool = True) -> None:
         super().__init__(f"{stage}: {reason}")
         self.call_id = call_id
         self.stage = stage
         self.reason = reason
+        self.permanent = permanent
 
 
-@dataclass
-class _Loaded:
-    id: str
-    info: CallInfo
-    options: dict
-    recording_key: str
+class StageNotDue(RuntimeError):
+    """The stage is not the call's next one: a repeated or late message, nothing to do."""
+
+
+class CallDeleted(StageNotDue):
+    """The call was deleted while the stage ran; what the stage wrote is removed again."""
 
 
 @dataclass
 class _Outcome:
     objects: dict[str, BaseModel] = field(default_factory=dict)
-    write_db: Callable[[Session], None] | None = None
+    write_db: Callable[[Session, Call], None] | None = None
 
 
 def output_key(call_id: str, name: str) -> str:
@@ -68,30 +71,24 @@ def load_output(runtime: Runtime, call_id: str, name: str, kind: type[T]) -> T:
     return kind.model_validate_json(runtime.storage.get_bytes(output_key(call_id, name)))
 
 
-def _decode(runtime: Runtime, call: _Loaded) -> "DecodedAudio":
+def _decode(runtime: Runtime, call: CallSetup) -> "DecodedAudio":
     from transcribe.audio import decode
 
     with runtime.storage.local_path(call.recording_key) as path:
         return decode(path)
 
 
-def _transcribe(runtime: Runtime, call: _Loaded) -> _Outcome:
+def _transcribe(runtime: Runtime, call: CallSetup) -> _Outcome:
     from transcribe.core import transcribe_call
 
     audio = _decode(runtime, call)
-    language = call.options.get("language") or call.info.language
     backend = runtime.engines.asr
-    transcript = transcribe_call(
-        audio,
-        backend,
-        language=None if language in (None, "auto") else language,
-        vocabulary=runtime.settings.vocabulary,
-    )
+    transcript = transcribe_call(audio, backend, language=call.language, vocabulary=call.vocabulary)
     model = ModelInfo(stage=Stage.transcribe, name=backend.name, version=backend.version)
     return _Outcome({"audio": audio.info, "transcript": transcript, "transcribe.model": model})
 
 
-def _diarize(runtime: Runtime, call: _Loaded) -> _Outcome:
+def _diarize(runtime: Runtime, call: CallSetup) -> _Outcome:
     from diarize.core import split_speakers
 
     transcript = load_output(runtime, call.id, "transcript", Transcript)
@@ -122,15 +119,15 @@ def _models_used(runtime: Runtime, call_id: str) -> list[ModelInfo]:
     return found
 
 
-def _analyze(runtime: Runtime, call: _Loaded) -> _Outcome:
+def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
     from crm_fill.values import normalize_proposals
     from summarize.core import analyze
     from summarize.field_rules import extract_fields
 
     settings = runtime.settings
     conversation = load_output(runtime, call.id, "conversation", Conversation)
-    script = resolve_script(call.options.get("script") or settings.script, conversation.language)
-    fields = resolve_fields(call.options.get("fields") or settings.fields)
+    script = resolve_script(call.script_ref, conversation.language, call.script_text)
+    fields = resolve_fields(call.fields_ref, call.fields_text)
     summary_language = None if settings.summary_language == "call" else settings.summary_language
     llm = runtime.engines.llm
     analysis = analyze(
@@ -169,7 +166,7 @@ def _analyze(runtime: Runtime, call: _Loaded) -> _Outcome:
         ),
     )
 
-    def write_db(session: Session) -> None:
+    def write_db(session: Session, row: Call) -> None:
         session.merge(
             CallResultRow(
                 call_id=call.id,
@@ -199,75 +196,111 @@ def _analyze(runtime: Runtime, call: _Loaded) -> _Outcome:
                     evidence=[e.model_dump(mode="json") for e in proposal.evidence],
                 )
             )
+        record_event(
+            session,
+            "call.processed",
+            call.id,
+            call_processed(row, analysis, conversation.language, conversation.duration_s),
+        )
 
     return _Outcome({"analysis": analysis, "result": result}, write_db)
 
 
-STAGES: dict[Stage, Callable[[Runtime, _Loaded], _Outcome]] = {
+STAGES: dict[Stage, Callable[[Runtime, CallSetup], _Outcome]] = {
     Stage.transcribe: _transcribe,
     Stage.diarize: _diarize,
     Stage.analyze: _analyze,
 }
 
 
-def run_stage(call_id: str, stage: Stage, runtime: Runtime | None = None) -> Stage | None:
-    """Run one stage of one call; returns the stage now due, or None when the call is done."""
+def run_stage(call_id: str, stage: Stage, runtime: Runtime | None = None, *, will_retry: bool = False) -> Stage | None:
+    """Run one stage of one call; returns the stage now due, or None when the call is done.
+
+    Raises StageNotDue when `stage` is not the call's next stage, and StageFailed when it fails. A failure is final
+    (the call is marked failed and a call.failed event recorded) when it is permanent or `will_retry` is False.
+    """
     runtime = runtime or default_runtime()
     started = time.perf_counter()
     with runtime.db.session() as session:
         row = session.get(Call, call_id)
         if row is None:
             raise KeyError(f"no call {call_id}")
+        if row.next_stage != stage:
+            raise StageNotDue(f"call {call_id}: {stage} is not due (next: {row.next_stage or 'nothing'})")
         row.status = CallStatus.processing
         row.error = None
+        # A run still marked running belonged to a worker that died mid-stage; this run replaces it.
+        session.execute(
+            update(StageRun)
+            .where(StageRun.call_id == call_id, StageRun.status == "running")
+            .values(status="interrupted", finished_at=datetime.now(UTC))
+        )
         run = StageRun(call_id=call_id, stage=stage, status="running")
         session.add(run)
         session.flush()
         run_id = run.id
-        loaded = _Loaded(call_id, CallInfo.model_validate(row.info), dict(row.options), row.recording.storage_key)
-    log.info("stage %s started", stage, extra={"call_id": call_id, "stage": str(stage)})
+        setup = load_call(session, row, runtime.settings)
+    extra = {"call_id": call_id, "stage": str(stage)}
+    log.info("stage %s started", stage, extra=extra)
     try:
-        outcome = STAGES[stage](runtime, loaded)
+        outcome = STAGES[stage](runtime, setup)
         for name, obj in outcome.objects.items():
             runtime.storage.put_bytes(output_key(call_id, name), obj.model_dump_json(indent=1).encode())
     except Exception as exc:
         reason = str(exc) or type(exc).__name__
-        _finish(runtime, call_id, run_id, started, error=f"{stage}: {reason}")
-        log.warning("stage %s failed: %s", stage, reason, extra={"call_id": call_id, "stage": str(stage)})
-        raise StageFailed(call_id, stage, reason) from exc
+        # Bad input (undecodable audio, a broken script) is a ValueError; anything else may pass on a retry.
+        permanent = isinstance(exc, ValueError)
+        final = permanent or not will_retry
+        _finish(runtime, call_id, stage, run_id, started, error=f"{stage}: {reason}", final=final)
+        log.warning("stage %s failed%s: %s", stage, "" if final else " (will retry)", reason, extra=extra)
+        raise StageFailed(call_id, stage, reason, permanent=permanent) from exc
     next_stage = stage.next()
-    _finish(runtime, call_id, run_id, started, next_stage=next_stage, write_db=outcome.write_db)
-    log.info(
-        "stage %s done in %.2f s",
-        stage,
-        time.perf_counter() - started,
-        extra={"call_id": call_id, "stage": str(stage)},
-    )
+    try:
+        _finish(runtime, call_id, stage, run_id, started, next_stage=next_stage, write_db=outcome.write_db)
+    except CallDeleted:
+        for name in outcome.objects:
+            runtime.storage.delete(output_key(call_id, name))
+        raise
+
+    log.info("stage %s done in %.2f s", stage, time.perf_counter() - started, extra=extra)
     return next_stage
 
 
 def _finish(
     runtime: Runtime,
     call_id: str,
+    stage: Stage,
     run_id: int,
     started: float,
     *,
     error: str | None = None,
+    final: bool = True,
     next_stage: Stage | None = None,
-    write_db: Callable[[Session], None] | None = None,
+    write_db: Callable[[Session, Call], None] | None = None,
 ) -> None:
     with runtime.db.session() as session:
-        row = session.get(Call, call_id)
+        row = session.get(Call, call_id, with_for_update=True)
         run = session.get(StageRun, run_id)
-        assert row is not None and run is not None
+        if row is None or run is None:
+            raise CallDeleted(f"call {call_id} was deleted while its {stage} stage ran")
         run.finished_at = datetime.now(UTC)
         run.duration_s = time.perf_counter() - started
         if error is not None:
             run.status, run.error = "failed", error
-            row.status, row.error = CallStatus.failed, error
+            row.error = error
+            if final and row.next_stage == stage:
+                row.status = CallStatus.failed
+                record_event(session, "call.failed", call_id, call_failed(row, stage, error))
+            elif row.next_stage == stage:
+                row.status = CallStatus.queued
+            return
+        if row.next_stage != stage:
+            # Another run of this stage finished first (a redelivered message): its result and events stand.
+            run.status = "superseded"
             return
         run.status = "done"
         row.next_stage = next_stage
+        row.enqueued_at = None
         row.status = CallStatus.queued if next_stage else CallStatus.done
         if write_db is not None:
-            write_db(session)
+            write_db(session, row)

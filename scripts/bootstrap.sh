@@ -15,6 +15,21 @@ command -v "$python" >/dev/null 2>&1 || python=python3
   exit 1
 }
 
+if [ "$want_test" = 1 ]; then
+  # The servers service-mode tests start on loopback (scripts/services.sh); PostgreSQL may already be there.
+  missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
+  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} (apt)" >&2
+    sudo=()
+    [ "$(id -u)" = 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+fi
+
 extras="starter-models"
 [ "$want_test" = 1 ] && extras="starter-models,test"
 stamp=".venv/.callintel-installed-$extras"

@@ -1,6 +1,22 @@
-"""The database: call state, stage runs, results and proposals (SQLite embedded, PostgreSQL in service mode)."""
+"""The database: call state, stage runs, results, proposals, the team directory and the outbox."""
 
+from pipeline.db.directory import Rep, StoredDocument, Team
+from pipeline.db.outbox import Delivery, OutboxEvent, Subscriber
 from pipeline.db.session import Database
 from pipeline.db.tables import Base, Call, CallResultRow, Proposal, Recording, StageRun
 
-__all__ = ["Base", "Call", "CallResultRow", "Database", "Proposal", "Recording", "StageRun"]
+__all__ = [
+    "Base",
+    "Call",
+    "CallResultRow",
+    "Database",
+    "Delivery",
+    "OutboxEvent",
+    "Proposal",
+    "Recording",
+    "Rep",
+    "StageRun",
+    "StoredDocument",
+    "Subscriber",
+    "Team",
+]

@@ -24,6 +24,7 @@ class Recording(Base):
     original_name: Mapped[str] = mapped_column(String(512))
     size_bytes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    purged_at: Mapped[datetime | None] = mapped_column(default=None, doc="When retention deleted the audio.")
 
 
 class Call(Base):
@@ -32,6 +33,8 @@ class Call(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"))
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id", ondelete="SET NULL"), default=None, index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), default=None, index=True)
     provider: Mapped[str] = mapped_column(String(64), default="upload")
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -39,6 +42,7 @@ class Call(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    enqueued_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -2,5 +2,6 @@
 
 from pipeline.storage.base import Storage, StorageError
 from pipeline.storage.local import LocalStorage
+from pipeline.storage.s3 import S3Storage
 
-__all__ = ["LocalStorage", "Storage", "StorageError"]
+__all__ = ["LocalStorage", "S3Storage", "Storage", "StorageError"]
