@@ -3,10 +3,13 @@
 import logging
 import signal
 import threading
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from pipeline.runtime import Runtime
 
 err = Console(stderr=True)
 log = logging.getLogger(__name__)
@@ -15,17 +18,26 @@ app = typer.Typer()
 
 def _sweep_forever(stop: threading.Event, every_s: float) -> None:
     """Reconcile lost messages and apply retention, until the server stops."""
+    from ingest.sweep import sweep_incoming
     from pipeline.reconcile import reconcile
     from pipeline.retention import purge_expired
     from pipeline.runtime import default_runtime
 
     runtime = default_runtime()
     while not stop.wait(every_s):
-        for sweep in (reconcile, purge_expired):
+        for sweep in (sweep_incoming, reconcile, purge_expired):
             try:
                 sweep(runtime)
             except Exception:
                 log.exception("%s failed; trying again in %.0f s", sweep.__name__, every_s)
+
+
+def _prepare(runtime: "Runtime") -> None:
+    """Migrate the database and create the bucket before the first call needs them."""
+    runtime.db  # noqa: B018 - building it migrates
+    ensure_bucket = getattr(runtime.storage, "ensure_bucket", None)
+    if ensure_bucket is not None:
+        ensure_bucket()
 
 
 @app.command()
@@ -43,7 +55,7 @@ def serve(
     from web.app import create_app
 
     runtime = default_runtime()
-    runtime.db  # noqa: B018 - migrate before the first request, not during it
+    _prepare(runtime)
     stop = threading.Event()
     if sweep_every > 0:
         threading.Thread(target=_sweep_forever, args=(stop, sweep_every), name="sweeper", daemon=True).start()
@@ -77,7 +89,7 @@ def worker(
         )
         raise typer.Exit(2)
     runtime = default_runtime()
-    runtime.db  # noqa: B018
+    _prepare(runtime)
     broker = runtime.broker
     declare_stage_actors(broker, runtime)
     declare_publish_actor(broker, runtime)
@@ -105,12 +117,19 @@ def worker(
 
 @app.command()
 def reconcile() -> None:
-    """Queue calls whose message was lost and deliveries nobody is retrying (the API server does this every minute)."""
+    """Take in drop-zone recordings with no bucket event, queue calls whose message was lost and deliveries nobody is
+    retrying (the API server does this every minute)."""
+    from ingest.sweep import sweep_incoming
     from pipeline.reconcile import reconcile as run
     from pipeline.runtime import default_runtime
 
-    found = run(default_runtime())
-    err.print(f"requeued {found.calls_requeued} call(s) and {found.publishes_requeued} delivery run(s)")
+    runtime = default_runtime()
+    taken = sweep_incoming(runtime)
+    found = run(runtime)
+    err.print(
+        f"took in {taken} recording(s); requeued {found.calls_requeued} call(s) "
+        f"and {found.publishes_requeued} delivery run(s)"
+    )
 
 
 @app.command()

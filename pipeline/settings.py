@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     s3_bucket: str = Field(default="callintel", description="Bucket for recordings and stage outputs.")
     s3_secure: bool = Field(default=False, description="HTTPS to the S3 endpoint.")
     s3_region: str | None = None
+    s3_incoming_prefix: str | None = Field(
+        default=None, description="Drop zone in the bucket: objects under it are taken in even if no event came."
+    )
 
     broker_url: str = Field(
         default="amqp://guest:guest@127.0.0.1:5672/%2F", description="amqp://... (RabbitMQ) or redis://... (Redis)."

@@ -12,6 +12,9 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from ingest.intake import take_in_object
+from ingest.sweep import sweep_incoming
+from models import IncomingCall
 from pipeline.db import Call, Recording
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
@@ -105,3 +108,18 @@ def test_storage_down_at_ingest_answers_503_and_keeps_nothing(isolated: Isolated
     with runtime.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Call)) == 0
         assert session.scalar(select(func.count()).select_from(Recording)) == 0
+
+
+def test_drop_zone_recordings_without_an_event_are_taken_in_once(isolated: Isolated, data_dir: Path) -> None:
+    runtime = Runtime(Settings(**isolated.settings.model_dump() | {"s3_incoming_prefix": "incoming/"}))
+    runtime.storage.ensure_bucket()  # type: ignore[attr-defined]
+    bucket = isolated.settings.s3_bucket
+    runtime.storage.put_file("incoming/pbx-1.wav", data_dir / "pisets_test_sound_ru.wav")
+    runtime.storage.put_file("elsewhere/other.wav", data_dir / "fw_stereo_diarization.wav")
+    assert sweep_incoming(runtime) == 1
+    assert sweep_incoming(runtime) == 0
+    with runtime.db.session() as session:
+        [(provider, external_id)] = session.execute(select(Call.provider, Call.external_id)).all()
+    assert (provider, external_id) == ("s3", f"{bucket}/incoming/pbx-1.wav")
+    late_event = IncomingCall(provider="s3", external_id=external_id, bucket=bucket, object_key="incoming/pbx-1.wav")
+    assert take_in_object(late_event, runtime).duplicate
