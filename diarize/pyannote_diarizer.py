@@ -14,6 +14,7 @@ from pyannote.pipeline.parameter import ParamDict, Uniform
 
 from diarize.campplus import CampPlusEmbedding
 from diarize.diarizer import Turn
+from transcribe.memory import release_free_memory
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +157,14 @@ class PyannoteDiarizer:
             return []
         # An in-memory waveform: pyannote's file decoding (torchcodec) is not needed and not always loadable.
         audio = {"waveform": torch.from_numpy(waveform).unsqueeze(0), "sample_rate": sample_rate, "uri": "call"}
-        output = self.pipeline(audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers)
+        release_free_memory()
+        output = self.pipeline(
+            audio,
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            hook=_release_after_step,
+        )
         annotation: Annotation = getattr(output, "speaker_diarization", output)
         turns = [
             (float(segment.start), float(segment.end), str(label))
@@ -164,3 +172,13 @@ class PyannoteDiarizer:
         ]
         logger.debug("diarization found %d turns of %d speakers", len(turns), len(annotation.labels()))
         return sorted(turns)
+
+
+def _release_after_step(
+    step: str, artefact: object, *, file: object = None, total: int | None = None, completed: int | None = None
+) -> None:
+    # pyannote also calls its hook after every batch (with `completed`): only the end of a step (segmentation,
+    # embeddings, ...) leaves its buffers free for good, and the next step (e.g. clustering's distance matrix) would
+    # otherwise be allocated on top of them.
+    if completed is None:
+        release_free_memory()
