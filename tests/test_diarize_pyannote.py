@@ -26,9 +26,15 @@ MAX_DER = 0.08
 MIN_WORDS_RIGHT = 0.90
 
 
+RELEASES: list[str] = []
+"""Each call of the diarizer's release-memory hook, in order."""
+
+
 @pytest.fixture(scope="session")
 def diarizer() -> PyannoteDiarizer:
-    return PyannoteDiarizer.from_starter(starter_segmentation_dir(), starter_embedding_checkpoint())
+    return PyannoteDiarizer.from_starter(
+        starter_segmentation_dir(), starter_embedding_checkpoint(), release_memory=lambda: RELEASES.append("release")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +91,12 @@ def test_starter_diarizer_finds_both_speakers_of_the_sample(sample_call):
     assert der <= MAX_DER, f"DER {der:.3f}"
     starts = [turn[0] for turn in conversation.turns]
     assert starts == sorted(starts)
+
+
+def test_memory_is_released_before_diarization_and_after_each_of_its_steps(sample_call):
+    # Once before the pipeline, then after segmentation, speaker counting, embeddings and the discrete diarization;
+    # not after every batch within a step.
+    assert len(RELEASES) == 5
 
 
 def test_words_are_attributed_to_the_right_speaker(sample_call):

@@ -110,7 +110,13 @@ def _decode_stream(path: Path, container: InputContainer, stream: AudioStream) -
     if sum(piece.shape[1] for piece in pieces) == 0:
         problem = f"{skipped} packets could not be decoded" if skipped else "the audio stream holds no samples"
         raise AudioError(path, f"corrupt audio: {problem}")
-    return np.concatenate(pieces, axis=1).astype(np.float32) / 32768.0
+    # One conversion at a time, in place where possible: on an hour-long call each copy is hundreds of MB.
+    pcm = np.concatenate(pieces, axis=1)
+    pieces.clear()
+    samples = pcm.astype(np.float32)
+    del pcm
+    samples /= 32768.0
+    return samples
 
 
 def _planar(frame: av.AudioFrame) -> np.ndarray:
