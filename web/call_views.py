@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session
 
 from models import CallInfo, CallResult, CallStatus, Evidence, Stage
 from pipeline.db import Call, CallResultRow, Proposal, Rep, StageRun, Team
+from pipeline.redaction import shown_evidence, shown_result, shown_value
 from pipeline.runtime import Runtime
+from pipeline.settings import Settings
 from pipeline.stages import load_output, output_key
 
 
@@ -146,7 +148,16 @@ def list_calls(
     return CallPage(calls=calls, total=total, limit=limit, offset=offset)
 
 
+def _shown(proposal: ProposalView, language: str, settings: Settings) -> ProposalView:
+    """A proposal as a rep sees it; the stored row keeps what was said."""
+    value = shown_value(proposal.value, language, settings)
+    return proposal.model_copy(
+        update={"value": value, "evidence": shown_evidence(proposal.evidence, language, settings)}
+    )
+
+
 def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
+    """One call as the API shows it: the result, proposals and quotes with personal data redacted."""
     with runtime.db.session() as session:
         row = session.execute(
             _joined(select(Call, CallResultRow, Rep.name, Team.name)).where(Call.id == call_id)
@@ -162,6 +173,8 @@ def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
     result = None
     if call.status == CallStatus.done and runtime.storage.exists(output_key(call_id, "result")):
         result = load_output(runtime, call_id, "result", CallResult)
+    settings = runtime.settings
+    language = result_row.language if result_row else CallInfo.model_validate(call.info).language or ""
     return CallDetail(
         **_summary_fields(*row),
         info=CallInfo.model_validate(call.info),
@@ -172,6 +185,6 @@ def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
         script_id=result_row.script_id if result_row else None,
         script_version=result_row.script_version if result_row else None,
         timeline=[StageRunView.model_validate(run, from_attributes=True) for run in runs],
-        proposals=[ProposalView.model_validate(proposal, from_attributes=True) for proposal in proposals],
-        result=result,
+        proposals=[_shown(ProposalView.model_validate(p, from_attributes=True), language, settings) for p in proposals],
+        result=shown_result(result, settings) if result is not None else None,
     )
