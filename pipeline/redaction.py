@@ -1,18 +1,21 @@
 """What of a call is shown or published: the stored result is raw (analysis reads it), every view of it goes
 through here, redacted as the settings say (`CALLINTEL_REDACT_PII`, `_REDACT_ENTITIES`, `_REDACT_PROPOSED_CONTACTS`)."""
 
-from models import Analysis, CallResult, Evidence
+from models import Analysis, CallInfo, CallResult, Evidence
 from models.proposal import FieldValue
 from pipeline.settings import Settings
 from summarize.redaction.redactor import Redactor
 from summarize.redaction.result import redact_analysis, redact_evidence, redact_proposal_value, redact_result
 
 
-def redactor_for(settings: Settings) -> Redactor | None:
-    """None when redaction is switched off."""
+def redactor_for(settings: Settings, call: CallInfo | None = None) -> Redactor | None:
+    """None when redaction is switched off; with `call`, phone numbers are read in the country of its numbers."""
     if not settings.redact_pii:
         return None
-    return Redactor(frozenset(settings.redact_entities), keep_proposed_contacts=not settings.redact_proposed_contacts)
+    redactor = Redactor(
+        frozenset(settings.redact_entities), keep_proposed_contacts=not settings.redact_proposed_contacts
+    )
+    return redactor.for_call(call) if call is not None else redactor
 
 
 def shown_result(result: CallResult, settings: Settings) -> CallResult:
@@ -20,17 +23,17 @@ def shown_result(result: CallResult, settings: Settings) -> CallResult:
     return result if redactor is None else redact_result(result, redactor)
 
 
-def shown_analysis(analysis: Analysis, language: str, settings: Settings) -> Analysis:
-    redactor = redactor_for(settings)
+def shown_analysis(analysis: Analysis, call: CallInfo, language: str, settings: Settings) -> Analysis:
+    redactor = redactor_for(settings, call)
     return analysis if redactor is None else redact_analysis(analysis, redactor, language)
 
 
-def shown_value(value: FieldValue, language: str, settings: Settings) -> FieldValue:
+def shown_value(value: FieldValue, call: CallInfo, language: str, settings: Settings) -> FieldValue:
     """A proposed CRM value as a rep sees it."""
-    redactor = redactor_for(settings)
+    redactor = redactor_for(settings, call)
     return value if redactor is None else redact_proposal_value(value, redactor, language)
 
 
-def shown_evidence(evidence: list[Evidence], language: str, settings: Settings) -> list[Evidence]:
-    redactor = redactor_for(settings)
+def shown_evidence(evidence: list[Evidence], call: CallInfo, language: str, settings: Settings) -> list[Evidence]:
+    redactor = redactor_for(settings, call)
     return evidence if redactor is None else redact_evidence(evidence, redactor, language)

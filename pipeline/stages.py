@@ -203,7 +203,7 @@ def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
             call.id,
             call_processed(
                 row,
-                shown_analysis(analysis, conversation.language, settings),
+                shown_analysis(analysis, call.info, conversation.language, settings),
                 conversation.language,
                 conversation.duration_s,
             ),

@@ -228,6 +228,22 @@ def test_inn_near_misses_stay(said: str, language: str) -> None:
     assert redacted(said, language) == said
 
 
+def test_a_phone_said_after_a_phone_word_is_redacted_even_with_a_digit_lost() -> None:
+    # Recognition drops digits of fast-read numbers; what is left still identifies the customer.
+    assert redacted("my phone number is uh 3 4 2 4 7 1 5 6 4 yes", "en") == "my phone number is uh [PHONE] yes"
+    assert redacted("мобильный девятьсот шестнадцать сто двадцать три сорок пять") == "мобильный [PHONE]"
+    assert redacted("my phone has 256 gigabytes", "en") == "my phone has 256 gigabytes"
+    assert redacted("order ID: 3348917502", "en") == "order ID: 3348917502"
+
+
+def test_numbers_without_a_country_code_are_read_in_the_calls_country() -> None:
+    said = "call the front desk on 01223 247942"
+    assert redacted(said, "en") == said
+    british = ALL.for_call(CallInfo(from_number="+44 20 7946 0958"))
+    assert british.region == "GB"
+    assert redacted(said, "en", british) == "call the front desk on [PHONE]"
+
+
 def test_check_digits() -> None:
     assert luhn_valid("4111111111111111") and not luhn_valid("4111111111111112")
     assert snils_valid("11223344595") and not snils_valid("11223344596")
@@ -451,10 +467,10 @@ def test_settings_choose_what_is_redacted(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.redact_entities == [PiiType.email]
     shown = shown_result(raw, settings)
     assert shown.analysis.summary.text == "Клиент оставил телефон 89161234567 и почту [EMAIL]."
-    assert shown_value("ivan@mail.ru", "ru", settings) == "[EMAIL]"
-    assert shown_value("+79161234567", "ru", settings) == "+79161234567"
+    assert shown_value("ivan@mail.ru", raw.call, "ru", settings) == "[EMAIL]"
+    assert shown_value("+79161234567", raw.call, "ru", settings) == "+79161234567"
     quote = [Evidence(quote="почта ivan@mail.ru")]
-    assert shown_evidence(quote, "ru", settings)[0].quote == "почта [EMAIL]"
+    assert shown_evidence(quote, raw.call, "ru", settings)[0].quote == "почта [EMAIL]"
     monkeypatch.setenv("CALLINTEL_REDACT_ENTITIES", '["social"]')
     with pytest.raises(ValueError, match="redact_entities"):
         Settings()
@@ -463,10 +479,12 @@ def test_settings_choose_what_is_redacted(monkeypatch: pytest.MonkeyPatch) -> No
 def test_the_published_call_processed_payload_is_redacted() -> None:
     raw = _call_with_pii()
     row = Call(id="c1", external_id="pbx-1", provider="upload")
-    payload = call_processed(row, shown_analysis(raw.analysis, "ru", Settings()), "ru", 6.0)
+    payload = call_processed(row, shown_analysis(raw.analysis, raw.call, "ru", Settings()), "ru", 6.0)
     assert payload.summary == "Клиент оставил телефон [PHONE] и почту [EMAIL]."
     assert payload.next_step == "Перезвонить на [PHONE]"
     values = {p.field: p.value for p in payload.proposals}
     assert values["phone"] == "+79161234567" and values["next_step"] == "Позвонить на [PHONE]"
-    unredacted = call_processed(row, shown_analysis(raw.analysis, "ru", Settings(redact_pii=False)), "ru", 6.0)
+    unredacted = call_processed(
+        row, shown_analysis(raw.analysis, raw.call, "ru", Settings(redact_pii=False)), "ru", 6.0
+    )
     assert unredacted.summary == raw.analysis.summary.text

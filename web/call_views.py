@@ -148,12 +148,11 @@ def list_calls(
     return CallPage(calls=calls, total=total, limit=limit, offset=offset)
 
 
-def _shown(proposal: ProposalView, language: str, settings: Settings) -> ProposalView:
+def _shown(proposal: ProposalView, call: CallInfo, language: str, settings: Settings) -> ProposalView:
     """A proposal as a rep sees it; the stored row keeps what was said."""
-    value = shown_value(proposal.value, language, settings)
-    return proposal.model_copy(
-        update={"value": value, "evidence": shown_evidence(proposal.evidence, language, settings)}
-    )
+    value = shown_value(proposal.value, call, language, settings)
+    evidence = shown_evidence(proposal.evidence, call, language, settings)
+    return proposal.model_copy(update={"value": value, "evidence": evidence})
 
 
 def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
@@ -174,10 +173,11 @@ def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
     if call.status == CallStatus.done and runtime.storage.exists(output_key(call_id, "result")):
         result = load_output(runtime, call_id, "result", CallResult)
     settings = runtime.settings
-    language = result_row.language if result_row else CallInfo.model_validate(call.info).language or ""
+    info = CallInfo.model_validate(call.info)
+    language = result_row.language if result_row else info.language or ""
     return CallDetail(
         **_summary_fields(*row),
-        info=CallInfo.model_validate(call.info),
+        info=info,
         options=call.options,
         recording=RecordingView(
             sha256=recording.sha256, size_bytes=recording.size_bytes, purged_at=recording.purged_at
@@ -185,6 +185,8 @@ def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
         script_id=result_row.script_id if result_row else None,
         script_version=result_row.script_version if result_row else None,
         timeline=[StageRunView.model_validate(run, from_attributes=True) for run in runs],
-        proposals=[_shown(ProposalView.model_validate(p, from_attributes=True), language, settings) for p in proposals],
+        proposals=[
+            _shown(ProposalView.model_validate(p, from_attributes=True), info, language, settings) for p in proposals
+        ],
         result=shown_result(result, settings) if result is not None else None,
     )

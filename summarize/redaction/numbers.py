@@ -20,7 +20,10 @@ _JOINERS = frozenset("-–—()+,")
 _CONNECTORS = frozenset({"номер", "№", "number", "no"})
 _MAX_DIGITS = 19
 _CONTEXT_CHARS = 48
-_REGIONS = {"ru": "RU", "en": "US"}
+# Regions a number said without its country code is tried in, by call language, after the call's own region;
+# Russian numbers are tried always.
+_REGIONS = {"ru": ("RU",), "en": ("US", "RU")}
+_MIN_PHONE_DIGITS = 7
 
 _PASSPORT_CONTEXT = re.compile(r"паспорт|passport|серия|серии|серию", re.IGNORECASE)
 _SNILS_CONTEXT = re.compile(r"снилс|snils|страхов\w* номер|insurance number", re.IGNORECASE)
@@ -30,11 +33,13 @@ _DOCUMENT_WORDS = (
     r"order|invoice|account|contract|ticket|case|reference|ref|"
     r"заказ\w*|сч[её]т\w*|договор\w*|артикул\w*|накладн\w*|заявк\w*"
 )
-_AFTER_NUMBER_WORD = r"(?:\s+(?:number|no\.?|#|номер|n|№))?\s*[:#№]?\s*$"
+_AFTER_NUMBER_WORD = r"(?:\s+(?:number|no\.?|id|#|номер|n|№))?\s*[:#№]?\s*$"
 _DOCUMENT = re.compile(rf"(?:{_DOCUMENT_WORDS}){_AFTER_NUMBER_WORD}", re.IGNORECASE)
 _NOT_A_PHONE = re.compile(
     rf"(?:{_DOCUMENT_WORDS}|inn|snils|passport|инн|снилс|паспорт\w*|серия|серии){_AFTER_NUMBER_WORD}", re.IGNORECASE
 )
+# Said right before digits, these make even a number that does not dial (a digit lost in recognition) a phone.
+_PHONE_CONTEXT = re.compile(r"phone|mobile|cell|телефон|мобильн|сотов", re.IGNORECASE)
 _AMOUNT_AFTER = re.compile(
     r"\s*(?:[$€£₽%]|(?:руб|р\b|рубл|долл|бакс|евро|тыс|тыщ|млн|миллион|млрд|миллиард|штук|шт\b|процент|год|лет\b|"
     r"месяц|дн|минут|час|usd|eur|rub|dollar|buck|euro|thousand|million|billion|percent|year|month|day|hour|minute|"
@@ -79,13 +84,13 @@ def _runs(items: list[Token]) -> list[list[_Group]]:
     return runs
 
 
-def _is_phone(digits: str, plus: bool, region: str) -> bool:
+def _is_phone(digits: str, plus: bool, regions: tuple[str, ...]) -> bool:
     if plus:
-        candidates = [("+" + digits, None)]
+        candidates: list[tuple[str, str | None]] = [("+" + digits, None)]
     elif len(digits) < 10:
         return False
     else:
-        candidates = [(digits, region)] + ([(digits, "RU")] if region != "RU" else [])
+        candidates = [(digits, region) for region in regions]
     for number, where in candidates:
         try:
             if phonenumbers.is_valid_number(phonenumbers.parse(number, where)):
@@ -95,9 +100,9 @@ def _is_phone(digits: str, plus: bool, region: str) -> bool:
     return False
 
 
-def _classify(text: str, groups: list[_Group], region: str) -> PiiType | None:
+def _classify(text: str, groups: list[_Group], regions: tuple[str, ...]) -> PiiType | None:
     digits = "".join(g.digits for g in groups)
-    if len(digits) > _MAX_DIGITS or len(digits) < 7:
+    if len(digits) > _MAX_DIGITS or len(digits) < _MIN_PHONE_DIGITS:
         return None
     start, end = groups[0].start, groups[-1].end
     if _AMOUNT_AFTER.match(text, end) or _AMOUNT_BEFORE.search(text[max(0, start - 8) : start]):
@@ -120,7 +125,9 @@ def _classify(text: str, groups: list[_Group], region: str) -> PiiType | None:
     if len(digits) in (10, 12) and inn_valid(digits) and _INN_CONTEXT.search(before):
         return PiiType.inn
     plus = groups[0].plus_at is not None
-    if not _NOT_A_PHONE.search(before) and _is_phone(digits, plus, region):
+    if not _NOT_A_PHONE.search(before) and (
+        _is_phone(digits, plus, regions) or (len(digits) <= 15 and _PHONE_CONTEXT.search(before))
+    ):
         return PiiType.phone
     if not written_whole or _DOCUMENT.search(before):
         return None
@@ -129,16 +136,16 @@ def _classify(text: str, groups: list[_Group], region: str) -> PiiType | None:
     return PiiType.snils if snils_valid(digits) else None
 
 
-def find_numbers(text: str, language: str) -> list[PiiSpan]:
-    """Spans of phone, card, passport, SNILS and INN numbers in `text`; `language` sets the region of phone
-    numbers said without a country code (Russian numbers are recognised in any language)."""
-    region = _REGIONS.get(language[:2].lower(), "RU")
+def find_numbers(text: str, language: str, region: str | None = None) -> list[PiiSpan]:
+    """Spans of phone, card, passport, SNILS and INN numbers in `text`. Phone numbers said without a country code
+    are read in `region` (the call's country, e.g. "GB"), then in the regions of the call's language."""
+    regions = tuple(dict.fromkeys([*([region] if region else []), *_REGIONS.get(language[:2].lower(), ("RU",))]))
     spans: list[PiiSpan] = []
     for run in _runs(tokens(text)):
         first = 0
         while first < len(run):
             for last in range(len(run) - 1, first - 1, -1):
-                kind = _classify(text, run[first : last + 1], region)
+                kind = _classify(text, run[first : last + 1], regions)
                 if kind is not None:
                     start = run[first].plus_at if run[first].plus_at is not None else run[first].start
                     spans.append(PiiSpan(start, run[last].end, kind))

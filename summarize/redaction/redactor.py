@@ -1,24 +1,43 @@
 """Which personal data to redact, and redacting it in one text."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import phonenumbers
+
+from models import CallInfo
 from summarize.redaction.emails import find_emails
 from summarize.redaction.entities import PiiSpan, PiiType
 from summarize.redaction.numbers import find_numbers
 
 
-def find_pii(text: str, language: str, entities: frozenset[PiiType] = frozenset(PiiType)) -> list[PiiSpan]:
-    """Non-overlapping spans of personal data of the given types, in text order (the longer of two that overlap)."""
+def find_pii(
+    text: str, language: str, entities: frozenset[PiiType] = frozenset(PiiType), region: str | None = None
+) -> list[PiiSpan]:
+    """Non-overlapping spans of personal data of the given types, in text order (the longer of two that overlap);
+    `region` is the call's country, where phone numbers said without a country code are read first."""
     found: list[PiiSpan] = []
     if PiiType.email in entities:
         found += find_emails(text)
-    found += [span for span in find_numbers(text, language) if span.type in entities]
+    found += [span for span in find_numbers(text, language, region) if span.type in entities]
     kept: list[PiiSpan] = []
     for span in sorted(found, key=lambda s: (s.start, -(s.end - s.start))):
         if kept and span.start < kept[-1].end:
             continue
         kept.append(span)
     return kept
+
+
+def call_region(call: CallInfo) -> str | None:
+    """The country of the call's phone numbers as the PBX gave them ("+44 ..." → "GB"), if any says one."""
+    for number in (call.from_number, call.to_number):
+        if number and number.strip().startswith("+"):
+            try:
+                region = phonenumbers.region_code_for_number(phonenumbers.parse(number))
+            except phonenumbers.NumberParseException:
+                continue
+            if region and region != "ZZ":
+                return region
+    return None
 
 
 def replace_spans(text: str, spans: list[PiiSpan], offset: int = 0) -> str:
@@ -39,13 +58,19 @@ def replace_spans(text: str, spans: list[PiiSpan], offset: int = 0) -> str:
 @dataclass(frozen=True)
 class Redactor:
     """What a deployment redacts. `keep_proposed_contacts`: a proposed CRM value that is, on its own, one phone
-    number or e-mail address is what the rep approves into the CRM's contact field, so it is shown as it is."""
+    number or e-mail address is what the rep approves into the CRM's contact field, so it is shown as it is.
+    `region`: the country of the call being redacted (`for_call`)."""
 
     entities: frozenset[PiiType] = frozenset(PiiType)
     keep_proposed_contacts: bool = True
+    region: str | None = None
+
+    def for_call(self, call: CallInfo) -> "Redactor":
+        """This redactor for one call: its numbers' country is where phone numbers without a code are read."""
+        return replace(self, region=call_region(call))
 
     def find(self, text: str, language: str) -> list[PiiSpan]:
-        return find_pii(text, language, self.entities)
+        return find_pii(text, language, self.entities, self.region)
 
     def text(self, text: str, language: str) -> str:
         return replace_spans(text, self.find(text, language))
@@ -53,5 +78,5 @@ class Redactor:
     def is_contact(self, value: str, language: str) -> bool:
         """Whether `value` is exactly one phone number or e-mail address (surrounding spaces aside)."""
         stripped = value.strip()
-        spans = find_pii(stripped, language, frozenset({PiiType.phone, PiiType.email}))
+        spans = find_pii(stripped, language, frozenset({PiiType.phone, PiiType.email}), self.region)
         return len(spans) == 1 and spans[0].start == 0 and spans[0].end == len(stripped)

@@ -96,6 +96,7 @@ def redact_analysis(analysis: Analysis, redactor: Redactor, language: str) -> An
 
 def redact_result(result: CallResult, redactor: Redactor) -> CallResult:
     """A copy of `result` fit to show or publish; `result` itself is left as it is."""
+    redactor = redactor.for_call(result.call)
     return result.model_copy(
         update={
             "transcript": redact_transcript(result.transcript, redactor),
