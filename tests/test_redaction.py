@@ -451,6 +451,27 @@ def test_a_whole_call_is_redacted_and_the_raw_result_is_left_as_it_was() -> None
     assert (phone_word.start, phone_word.end) == (raw_digits[0].start, raw_digits[1].end)
 
 
+def test_parts_of_numbers_said_on_the_call_are_redacted_in_quotes_and_read_backs() -> None:
+    raw = _call_with_pii()
+    rep = raw.conversation.utterances[0]
+    read_back = rep.model_copy(update={"words": [*rep.words, *_words("123-45-67, верно? В 2024 году", 0.9)]})
+    cut = Evidence(quote="мой телефон +7 916", start=1.0, end=2.0, role=Role.customer)
+    summary = raw.analysis.summary.model_copy(update={"evidence": [cut], "text": "Оставил номер, окончание 4567."})
+    call = raw.model_copy(
+        update={
+            "conversation": raw.conversation.model_copy(
+                update={"utterances": [read_back, *raw.conversation.utterances[1:]]}
+            ),
+            "analysis": raw.analysis.model_copy(update={"summary": summary}),
+        }
+    )
+    shown = redact_result(call, ALL)
+    assert shown.conversation.utterances[0].text == "Записал, спасибо [PHONE], верно? В 2024 году"
+    assert shown.analysis.summary.evidence[0].quote == "мой телефон [PHONE]"
+    assert shown.analysis.summary.text == "Оставил номер, окончание [PHONE]."
+    assert redact_result(raw, ALL).analysis.summary.key_points == ["Карта клиента [CARD]"]
+
+
 def test_proposed_contacts_can_be_redacted_too() -> None:
     shown = redact_result(_call_with_pii(), Redactor(keep_proposed_contacts=False))
     values = {p.field: p.value for p in shown.analysis.proposals}
@@ -467,10 +488,10 @@ def test_settings_choose_what_is_redacted(monkeypatch: pytest.MonkeyPatch) -> No
     assert settings.redact_entities == [PiiType.email]
     shown = shown_result(raw, settings)
     assert shown.analysis.summary.text == "Клиент оставил телефон 89161234567 и почту [EMAIL]."
-    assert shown_value("ivan@mail.ru", raw.call, "ru", settings) == "[EMAIL]"
-    assert shown_value("+79161234567", raw.call, "ru", settings) == "+79161234567"
+    assert shown_value("ivan@mail.ru", redactor_for(settings, raw.call), "ru") == "[EMAIL]"
+    assert shown_value("+79161234567", redactor_for(settings, raw.call), "ru") == "+79161234567"
     quote = [Evidence(quote="почта ivan@mail.ru")]
-    assert shown_evidence(quote, raw.call, "ru", settings)[0].quote == "почта [EMAIL]"
+    assert shown_evidence(quote, redactor_for(settings, raw.call), "ru")[0].quote == "почта [EMAIL]"
     monkeypatch.setenv("CALLINTEL_REDACT_ENTITIES", '["social"]')
     with pytest.raises(ValueError, match="redact_entities"):
         Settings()

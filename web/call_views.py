@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from models import CallInfo, CallResult, CallStatus, Evidence, Stage
 from pipeline.db import Call, CallResultRow, Proposal, Rep, StageRun, Team
-from pipeline.redaction import shown_evidence, shown_result, shown_value
+from pipeline.redaction import redactor_for, shown_call, shown_evidence, shown_value
 from pipeline.runtime import Runtime
-from pipeline.settings import Settings
 from pipeline.stages import load_output, output_key
+from summarize.redaction.redactor import Redactor
 
 
 class CallSummary(BaseModel):
@@ -148,11 +148,12 @@ def list_calls(
     return CallPage(calls=calls, total=total, limit=limit, offset=offset)
 
 
-def _shown(proposal: ProposalView, call: CallInfo, language: str, settings: Settings) -> ProposalView:
+def _shown(proposal: ProposalView, redactor: Redactor | None, language: str) -> ProposalView:
     """A proposal as a rep sees it; the stored row keeps what was said."""
-    value = shown_value(proposal.value, call, language, settings)
-    evidence = shown_evidence(proposal.evidence, call, language, settings)
-    return proposal.model_copy(update={"value": value, "evidence": evidence})
+    value = shown_value(proposal.value, redactor, language)
+    return proposal.model_copy(
+        update={"value": value, "evidence": shown_evidence(proposal.evidence, redactor, language)}
+    )
 
 
 def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
@@ -172,9 +173,9 @@ def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
     result = None
     if call.status == CallStatus.done and runtime.storage.exists(output_key(call_id, "result")):
         result = load_output(runtime, call_id, "result", CallResult)
-    settings = runtime.settings
     info = CallInfo.model_validate(call.info)
     language = result_row.language if result_row else info.language or ""
+    redactor = redactor_for(runtime.settings, info, result)
     return CallDetail(
         **_summary_fields(*row),
         info=info,
@@ -185,8 +186,6 @@ def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
         script_id=result_row.script_id if result_row else None,
         script_version=result_row.script_version if result_row else None,
         timeline=[StageRunView.model_validate(run, from_attributes=True) for run in runs],
-        proposals=[
-            _shown(ProposalView.model_validate(p, from_attributes=True), info, language, settings) for p in proposals
-        ],
-        result=shown_result(result, settings) if result is not None else None,
+        proposals=[_shown(ProposalView.model_validate(p, from_attributes=True), redactor, language) for p in proposals],
+        result=shown_call(result, redactor) if result is not None else None,
     )

@@ -8,6 +8,7 @@ Numbers followed by a currency, scale or unit word ("1 500 000 рублей") ar
 """
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import phonenumbers
@@ -24,6 +25,7 @@ _CONTEXT_CHARS = 48
 # Russian numbers are tried always.
 _REGIONS = {"ru": ("RU",), "en": ("US", "RU")}
 _MIN_PHONE_DIGITS = 7
+_MIN_PART_DIGITS = 4
 
 _PASSPORT_CONTEXT = re.compile(r"паспорт|passport|серия|серии|серию", re.IGNORECASE)
 _SNILS_CONTEXT = re.compile(r"снилс|snils|страхов\w* номер|insurance number", re.IGNORECASE)
@@ -100,14 +102,24 @@ def _is_phone(digits: str, plus: bool, regions: tuple[str, ...]) -> bool:
     return False
 
 
-def _classify(text: str, groups: list[_Group], regions: tuple[str, ...]) -> PiiType | None:
+def _classify(
+    text: str, groups: list[_Group], regions: tuple[str, ...], known: Mapping[str, PiiType]
+) -> PiiType | None:
     digits = "".join(g.digits for g in groups)
-    if len(digits) > _MAX_DIGITS or len(digits) < _MIN_PHONE_DIGITS:
-        return None
     start, end = groups[0].start, groups[-1].end
+    if len(digits) > _MAX_DIGITS or len(digits) < _MIN_PART_DIGITS:
+        return None
     if _AMOUNT_AFTER.match(text, end) or _AMOUNT_BEFORE.search(text[max(0, start - 8) : start]):
         return None
-    before = text[max(0, start - _CONTEXT_CHARS) : start]
+    kind = _by_format(text[max(0, start - _CONTEXT_CHARS) : start], groups, digits, regions)
+    if kind is None:
+        kind = next((kind for number, kind in known.items() if digits in number), None)
+    return kind
+
+
+def _by_format(before: str, groups: list[_Group], digits: str, regions: tuple[str, ...]) -> PiiType | None:
+    if len(digits) < _MIN_PHONE_DIGITS:
+        return None
     layout = tuple(len(g.digits) for g in groups)
     written_whole = len(groups) == 1 and not groups[0].spoken
     if any(g.after_connector for g in groups[1:]):
@@ -136,16 +148,26 @@ def _classify(text: str, groups: list[_Group], regions: tuple[str, ...]) -> PiiT
     return PiiType.snils if snils_valid(digits) else None
 
 
-def find_numbers(text: str, language: str, region: str | None = None) -> list[PiiSpan]:
+def digits_of(text: str) -> str:
+    """The digits a found number is made of, spoken ones included ("восемь девятьсот" → "8900")."""
+    return "".join(token.digits for token in tokens(text) if token.digits)
+
+
+def find_numbers(
+    text: str, language: str, region: str | None = None, known: Mapping[str, PiiType] | None = None
+) -> list[PiiSpan]:
     """Spans of phone, card, passport, SNILS and INN numbers in `text`. Phone numbers said without a country code
-    are read in `region` (the call's country, e.g. "GB"), then in the regions of the call's language."""
+    are read in `region` (the call's country, e.g. "GB"), then in the regions of the call's language. `known`:
+    digits of numbers found elsewhere in the call; a part of one (a quote that cuts a phone number off, a rep
+    reading back its last digits) is redacted as that number, from four digits on."""
+    known = known or {}
     regions = tuple(dict.fromkeys([*([region] if region else []), *_REGIONS.get(language[:2].lower(), ("RU",))]))
     spans: list[PiiSpan] = []
     for run in _runs(tokens(text)):
         first = 0
         while first < len(run):
             for last in range(len(run) - 1, first - 1, -1):
-                kind = _classify(text, run[first : last + 1], regions)
+                kind = _classify(text, run[first : last + 1], regions, known)
                 if kind is not None:
                     start = run[first].plus_at if run[first].plus_at is not None else run[first].start
                     spans.append(PiiSpan(start, run[last].end, kind))

@@ -1,5 +1,6 @@
 """Which personal data to redact, and redacting it in one text."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
 import phonenumbers
@@ -7,18 +8,23 @@ import phonenumbers
 from models import CallInfo
 from summarize.redaction.emails import find_emails
 from summarize.redaction.entities import PiiSpan, PiiType
-from summarize.redaction.numbers import find_numbers
+from summarize.redaction.numbers import digits_of, find_numbers
 
 
 def find_pii(
-    text: str, language: str, entities: frozenset[PiiType] = frozenset(PiiType), region: str | None = None
+    text: str,
+    language: str,
+    entities: frozenset[PiiType] = frozenset(PiiType),
+    region: str | None = None,
+    known: Mapping[str, PiiType] | None = None,
 ) -> list[PiiSpan]:
     """Non-overlapping spans of personal data of the given types, in text order (the longer of two that overlap);
-    `region` is the call's country, where phone numbers said without a country code are read first."""
+    `region` is the call's country, where phone numbers said without a country code are read first; `known`, the
+    digits of numbers found elsewhere in the call, whose parts are redacted too."""
     found: list[PiiSpan] = []
     if PiiType.email in entities:
         found += find_emails(text)
-    found += [span for span in find_numbers(text, language, region) if span.type in entities]
+    found += [span for span in find_numbers(text, language, region, known) if span.type in entities]
     kept: list[PiiSpan] = []
     for span in sorted(found, key=lambda s: (s.start, -(s.end - s.start))):
         if kept and span.start < kept[-1].end:
@@ -59,18 +65,28 @@ def replace_spans(text: str, spans: list[PiiSpan], offset: int = 0) -> str:
 class Redactor:
     """What a deployment redacts. `keep_proposed_contacts`: a proposed CRM value that is, on its own, one phone
     number or e-mail address is what the rep approves into the CRM's contact field, so it is shown as it is.
-    `region`: the country of the call being redacted (`for_call`)."""
+    `region`: the country of the call being redacted (`for_call`); `known`: digits of the numbers said on it
+    (`knowing`), so that parts of them are redacted too."""
 
     entities: frozenset[PiiType] = frozenset(PiiType)
     keep_proposed_contacts: bool = True
     region: str | None = None
+    known: tuple[tuple[str, PiiType], ...] = ()
 
     def for_call(self, call: CallInfo) -> "Redactor":
         """This redactor for one call: its numbers' country is where phone numbers without a code are read."""
         return replace(self, region=call_region(call))
 
+    def knowing(self, texts: Iterable[str], language: str) -> "Redactor":
+        """This redactor, also redacting parts of the numbers found in `texts` (what was said on the call)."""
+        known = dict(self.known)
+        for text in texts:
+            for span in find_pii(text, language, self.entities - {PiiType.email}, self.region):
+                known.setdefault(digits_of(text[span.start : span.end]), span.type)
+        return replace(self, known=tuple(known.items()))
+
     def find(self, text: str, language: str) -> list[PiiSpan]:
-        return find_pii(text, language, self.entities, self.region)
+        return find_pii(text, language, self.entities, self.region, dict(self.known))
 
     def text(self, text: str, language: str) -> str:
         return replace_spans(text, self.find(text, language))

@@ -96,7 +96,7 @@ def redact_analysis(analysis: Analysis, redactor: Redactor, language: str) -> An
 
 def redact_result(result: CallResult, redactor: Redactor) -> CallResult:
     """A copy of `result` fit to show or publish; `result` itself is left as it is."""
-    redactor = redactor.for_call(result.call)
+    redactor = redactor_for_result(result, redactor)
     return result.model_copy(
         update={
             "transcript": redact_transcript(result.transcript, redactor),
@@ -104,3 +104,17 @@ def redact_result(result: CallResult, redactor: Redactor) -> CallResult:
             "analysis": redact_analysis(result.analysis, redactor, result.conversation.language),
         }
     )
+
+
+def redactor_for_result(result: CallResult, redactor: Redactor) -> Redactor:
+    """`redactor` for this call: its country, and the numbers said on it, whose parts in quotes, in the summary or
+    read back by the other speaker are redacted too."""
+    redactor = redactor.for_call(result.call)
+    channels: dict[int, list[str]] = {}
+    for word in result.transcript.words:
+        channels.setdefault(word.channel, []).append(word.text.strip())
+    speakers: dict[str, list[str]] = {}
+    for utterance in result.conversation.utterances:
+        speakers.setdefault(utterance.speaker, []).append(utterance.text)
+    texts = [" ".join(words) for words in [*channels.values(), *speakers.values()]]
+    return redactor.knowing(texts, result.conversation.language)
