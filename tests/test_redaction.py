@@ -283,6 +283,13 @@ def test_a_number_over_several_words_becomes_one_word_with_consistent_times() ->
     assert out[0] is words[0] and out[3] is words[7]
 
 
+def test_an_empty_word_inside_a_number_goes_with_it() -> None:
+    words = _words("звоните 8 916 123 45 67")
+    words.insert(3, _word(" ", words[2].end))
+    (out,) = redact_word_sequences([words], ALL, "ru")
+    assert [w.text for w in out] == ["звоните", "[PHONE]"]
+
+
 def test_text_glued_to_a_number_outside_it_is_kept() -> None:
     (out,) = redact_word_sequences([_words("звоните:+79161234567, спасибо")], ALL, "ru")
     assert [w.text for w in out] == ["звоните:[PHONE],", "спасибо"]

@@ -45,6 +45,8 @@ def redact_indexed(sequences: list[list[Word]], redactor: Redactor, language: st
         out: list[tuple[int, Word]] = []
         group: list[int] = []
         for word_index in range(len(words) + 1):
+            if group and word_index < len(words) and (seq_index, word_index) not in positions:
+                continue  # an empty word inside a number goes with it
             span_index = touched.get((seq_index, word_index))
             if group and (span_index is None or span_index != touched[(seq_index, group[-1])]):
                 start, end = positions[(seq_index, group[0])][0], positions[(seq_index, group[-1])][1]
