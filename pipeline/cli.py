@@ -69,15 +69,19 @@ def process(
         raise fail(str(exc)) from None
     files = recordings or [SAMPLE]
     outcomes = process_files(files, options, progress_console=err)
+    from pipeline.redaction import shown_result
+    from pipeline.runtime import default_runtime
+
     console = Console()
+    settings = default_runtime().settings
+    shown = [(o.source, shown_result(o.result, settings)) for o in outcomes if o.result is not None]
     if as_json:
-        console.print_json(json.dumps([o.result.model_dump(mode="json") for o in outcomes if o.result]))
+        console.print_json(json.dumps([result.model_dump(mode="json") for _, result in shown]))
     else:
         from pipeline.render import render_call
 
-        for outcome in outcomes:
-            if outcome.result is not None:
-                render_call(console, outcome.source, outcome.result)
+        for source, result in shown:
+            render_call(console, source, result)
     failed = [o for o in outcomes if o.error]
     for outcome in failed:
         err.print(f"[bold red]error:[/] {outcome.source}: {outcome.error}", highlight=False, soft_wrap=True)

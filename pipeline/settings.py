@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models import ChannelLayout
+from summarize.redaction.entities import PiiType
 
 STARTER = "starter"
 
@@ -135,6 +136,14 @@ class Settings(BaseSettings):
     publish_max_backoff_s: float = Field(default=3600.0, gt=0)
     publish_timeout_s: float = Field(default=10.0, gt=0)
     retention_days: int | None = Field(default=None, ge=1, description="Raw audio and transcripts kept this long.")
+
+    redact_pii: bool = Field(default=True, description="Redact personal data in everything shown or published.")
+    redact_entities: list[PiiType] = Field(
+        default_factory=lambda: list(PiiType), description="What is redacted: phone, email, card, passport, snils, inn."
+    )
+    redact_proposed_contacts: bool = Field(
+        default=False, description="Also redact a proposed CRM value that is one phone number or e-mail on its own."
+    )
 
     @field_validator("channels", mode="before")
     @classmethod

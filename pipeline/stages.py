@@ -29,6 +29,7 @@ from pipeline import __version__
 from pipeline.call_setup import CallSetup, load_call, resolve_fields, resolve_script
 from pipeline.db import Call, CallResultRow, Proposal, StageRun
 from pipeline.events import call_failed, call_processed, record_event
+from pipeline.redaction import shown_analysis
 from pipeline.runtime import Runtime, default_runtime
 
 if TYPE_CHECKING:
@@ -200,7 +201,12 @@ def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
             session,
             "call.processed",
             call.id,
-            call_processed(row, analysis, conversation.language, conversation.duration_s),
+            call_processed(
+                row,
+                shown_analysis(analysis, call.info, conversation.language, settings),
+                conversation.language,
+                conversation.duration_s,
+            ),
         )
 
     return _Outcome({"analysis": analysis, "result": result}, write_db)

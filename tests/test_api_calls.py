@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from models import CallStatus, Stage
+from models import CallResult, CallStatus, Stage, Word
 from pipeline.db import Call, CallResultRow, Delivery, OutboxEvent, Proposal, Recording, StageRun, Subscriber, Team
 from pipeline.runtime import Runtime
 from pipeline.stages import output_key
@@ -88,6 +88,62 @@ def test_detail_has_timeline_proposals_and_result_and_404s(runtime: Runtime, cli
     assert client.get("/calls/nope").status_code == 404
     assert client.post("/calls/nope/rerun", json={"stage": "analyze"}).status_code == 404
     assert client.delete("/calls/nope").status_code == 404
+
+
+def test_detail_shows_personal_data_redacted_while_storage_keeps_what_was_said(
+    runtime: Runtime, client: TestClient
+) -> None:
+    call_id = add_call(runtime)
+    key = output_key(call_id, "result")
+    stored = CallResult.model_validate_json(runtime.storage.get_bytes(key))
+    said = [
+        Word(text=text, start=index * 0.5, end=index * 0.5 + 0.4, probability=0.9)
+        for index, text in enumerate(["мой", "телефон", "+7", "916", "123-45-67"])
+    ]
+    customer = stored.conversation.utterances[1].model_copy(update={"words": said, "start": 0.0, "end": 2.4})
+    summary = stored.analysis.summary.model_copy(update={"text": "Телефон клиента 89161234567."})
+    raw = stored.model_copy(
+        update={
+            "transcript": stored.transcript.model_copy(update={"words": said}),
+            "conversation": stored.conversation.model_copy(update={"utterances": [customer]}),
+            "analysis": stored.analysis.model_copy(update={"summary": summary}),
+        }
+    )
+    runtime.storage.put_bytes(key, raw.model_dump_json().encode())
+    quote = {"quote": "мой телефон +7 916 123-45-67", "start": 0.0, "end": 2.4}
+    with runtime.db.session() as session:
+        session.add(
+            Proposal(
+                call_id=call_id,
+                field="next_step",
+                value="Позвонить на 8 916 123 45 67",
+                confidence=0.6,
+                source="llm",
+                status="proposed",
+                evidence=[quote],
+            )
+        )
+
+    detail = client.get(f"/calls/{call_id}").json()
+    result = detail["result"]
+    assert [w["text"] for w in result["transcript"]["words"]] == ["мой", "телефон", "[PHONE]"]
+    assert result["transcript"]["words"][2]["start"] == 1.0 and result["transcript"]["words"][2]["end"] == 2.4
+    assert [w["text"] for w in result["conversation"]["utterances"][0]["words"]] == ["мой", "телефон", "[PHONE]"]
+    assert result["analysis"]["summary"]["text"] == "Телефон клиента [PHONE]."
+    proposal = next(p for p in detail["proposals"] if p["field"] == "next_step")
+    assert proposal["value"] == "Позвонить на [PHONE]"
+    assert proposal["evidence"][0]["quote"] == "мой телефон [PHONE]"
+
+    kept = CallResult.model_validate_json(runtime.storage.get_bytes(key))
+    assert kept.transcript.text == "мой телефон +7 916 123-45-67"
+    with runtime.db.session() as session:
+        row = session.scalar(select(Proposal).where(Proposal.call_id == call_id, Proposal.field == "next_step"))
+        assert row is not None and row.value == "Позвонить на 8 916 123 45 67"
+
+    unredacted = stub_runtime(runtime.settings.model_copy(update={"redact_pii": False}))
+    plain = TestClient(create_app(unredacted)).get(f"/calls/{call_id}").json()
+    assert plain["result"]["transcript"]["words"][2]["text"] == "+7"
+    assert next(p for p in plain["proposals"] if p["field"] == "next_step")["value"] == "Позвонить на 8 916 123 45 67"
 
 
 def test_rerun_analyze_queues_only_analysis(runtime: Runtime, client: TestClient) -> None:

@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from models import CallInfo, CallResult, CallStatus, Evidence, Stage
 from pipeline.db import Call, CallResultRow, Proposal, Rep, StageRun, Team
+from pipeline.redaction import redactor_for, shown_call, shown_evidence, shown_value
 from pipeline.runtime import Runtime
 from pipeline.stages import load_output, output_key
+from summarize.redaction.redactor import Redactor
 
 
 class CallSummary(BaseModel):
@@ -146,7 +148,16 @@ def list_calls(
     return CallPage(calls=calls, total=total, limit=limit, offset=offset)
 
 
+def _shown(proposal: ProposalView, redactor: Redactor | None, language: str) -> ProposalView:
+    """A proposal as a rep sees it; the stored row keeps what was said."""
+    value = shown_value(proposal.value, redactor, language)
+    return proposal.model_copy(
+        update={"value": value, "evidence": shown_evidence(proposal.evidence, redactor, language)}
+    )
+
+
 def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
+    """One call as the API shows it: the result, proposals and quotes with personal data redacted."""
     with runtime.db.session() as session:
         row = session.execute(
             _joined(select(Call, CallResultRow, Rep.name, Team.name)).where(Call.id == call_id)
@@ -162,9 +173,12 @@ def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
     result = None
     if call.status == CallStatus.done and runtime.storage.exists(output_key(call_id, "result")):
         result = load_output(runtime, call_id, "result", CallResult)
+    info = CallInfo.model_validate(call.info)
+    language = result_row.language if result_row else info.language or ""
+    redactor = redactor_for(runtime.settings, info, result)
     return CallDetail(
         **_summary_fields(*row),
-        info=CallInfo.model_validate(call.info),
+        info=info,
         options=call.options,
         recording=RecordingView(
             sha256=recording.sha256, size_bytes=recording.size_bytes, purged_at=recording.purged_at
@@ -172,6 +186,6 @@ def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
         script_id=result_row.script_id if result_row else None,
         script_version=result_row.script_version if result_row else None,
         timeline=[StageRunView.model_validate(run, from_attributes=True) for run in runs],
-        proposals=[ProposalView.model_validate(proposal, from_attributes=True) for proposal in proposals],
-        result=result,
+        proposals=[_shown(ProposalView.model_validate(p, from_attributes=True), redactor, language) for p in proposals],
+        result=shown_call(result, redactor) if result is not None else None,
     )

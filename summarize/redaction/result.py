@@ -1,0 +1,120 @@
+"""Redacting a processed call for showing or publishing: transcript, turns, summary, scorecard and proposals.
+
+Proposed CRM values are redacted like any text, except a value that is on its own one phone number or e-mail
+address while the redactor keeps proposed contacts: that is the contact the rep approves into the CRM. Their
+quotes are redacted all the same. Call details from the PBX (numbers dialled, rep, CRM ids) are not speech and are
+left as they are.
+"""
+
+from models import Analysis, CallResult, Conversation, Evidence, FieldProposal, ItemResult, Summary, Transcript
+from models.proposal import FieldValue
+from summarize.redaction.redactor import Redactor
+from summarize.redaction.words import redact_indexed, redact_word_sequences
+
+
+def redact_transcript(transcript: Transcript, redactor: Redactor) -> Transcript:
+    """Each channel's words are read on their own, so words of two speakers never make one number; a merged word
+    takes the place of the first word it replaces."""
+    by_channel: dict[int, list[int]] = {}
+    for index, word in enumerate(transcript.words):
+        by_channel.setdefault(word.channel, []).append(index)
+    placed = []
+    for indices in by_channel.values():
+        (redacted,) = redact_indexed([[transcript.words[i] for i in indices]], redactor, transcript.language)
+        placed += [(indices[first], word) for first, word in redacted]
+    placed.sort(key=lambda item: item[0])
+    return transcript.model_copy(update={"words": [word for _, word in placed]})
+
+
+def redact_conversation(conversation: Conversation, redactor: Redactor) -> Conversation:
+    """Each speaker's turns are read as one text, so a number split by the other speaker's "ага" is still found."""
+    by_speaker: dict[str, list[int]] = {}
+    for index, utterance in enumerate(conversation.utterances):
+        by_speaker.setdefault(utterance.speaker, []).append(index)
+    utterances = list(conversation.utterances)
+    for indices in by_speaker.values():
+        sequences = [conversation.utterances[i].words for i in indices]
+        redacted = redact_word_sequences(sequences, redactor, conversation.language)
+        for index, words in zip(indices, redacted, strict=True):
+            utterances[index] = utterances[index].model_copy(update={"words": words})
+    return conversation.model_copy(update={"utterances": utterances})
+
+
+def redact_evidence(evidence: list[Evidence], redactor: Redactor, language: str) -> list[Evidence]:
+    return [
+        item.model_copy(update={"quote": redactor.text(item.quote, language)}) if item.quote else item
+        for item in evidence
+    ]
+
+
+def redact_proposal_value(value: FieldValue, redactor: Redactor, language: str) -> FieldValue:
+    if isinstance(value, list):
+        return [redact_proposal_value(item, redactor, language) for item in value]
+    if not isinstance(value, str) or (redactor.keep_proposed_contacts and redactor.is_contact(value, language)):
+        return value
+    return redactor.text(value, language)
+
+
+def redact_proposal(proposal: FieldProposal, redactor: Redactor, language: str) -> FieldProposal:
+    return proposal.model_copy(
+        update={
+            "value": redact_proposal_value(proposal.value, redactor, language),
+            "evidence": redact_evidence(proposal.evidence, redactor, language),
+        }
+    )
+
+
+def _redact_summary(summary: Summary, redactor: Redactor, language: str) -> Summary:
+    return summary.model_copy(
+        update={
+            "text": redactor.text(summary.text, language),
+            "key_points": [redactor.text(point, language) for point in summary.key_points],
+            "next_step": redactor.text(summary.next_step, language) if summary.next_step else summary.next_step,
+            "evidence": redact_evidence(summary.evidence, redactor, language),
+        }
+    )
+
+
+def _redact_item(item: ItemResult, redactor: Redactor, language: str) -> ItemResult:
+    evidence = redact_evidence(item.evidence, redactor, language)
+    return item.model_copy(update={"note": redactor.text(item.note, language), "evidence": evidence})
+
+
+def redact_analysis(analysis: Analysis, redactor: Redactor, language: str) -> Analysis:
+    """`language` is the call's: it decides how phone numbers said without a country code are read."""
+    scorecard = analysis.scorecard.model_copy(
+        update={"items": [_redact_item(item, redactor, language) for item in analysis.scorecard.items]}
+    )
+    return analysis.model_copy(
+        update={
+            "summary": _redact_summary(analysis.summary, redactor, language),
+            "scorecard": scorecard,
+            "proposals": [redact_proposal(p, redactor, language) for p in analysis.proposals],
+        }
+    )
+
+
+def redact_result(result: CallResult, redactor: Redactor) -> CallResult:
+    """A copy of `result` fit to show or publish; `result` itself is left as it is."""
+    redactor = redactor_for_result(result, redactor)
+    return result.model_copy(
+        update={
+            "transcript": redact_transcript(result.transcript, redactor),
+            "conversation": redact_conversation(result.conversation, redactor),
+            "analysis": redact_analysis(result.analysis, redactor, result.conversation.language),
+        }
+    )
+
+
+def redactor_for_result(result: CallResult, redactor: Redactor) -> Redactor:
+    """`redactor` for this call: its country, and the numbers said on it, whose parts in quotes, in the summary or
+    read back by the other speaker are redacted too."""
+    redactor = redactor.for_call(result.call)
+    channels: dict[int, list[str]] = {}
+    for word in result.transcript.words:
+        channels.setdefault(word.channel, []).append(word.text.strip())
+    speakers: dict[str, list[str]] = {}
+    for utterance in result.conversation.utterances:
+        speakers.setdefault(utterance.speaker, []).append(utterance.text)
+    texts = [" ".join(words) for words in [*channels.values(), *speakers.values()]]
+    return redactor.knowing(texts, result.conversation.language)
