@@ -300,7 +300,7 @@ _MESSAGES: dict[str, dict[SignalKind, tuple[str, str | None]]] = {
         ),
         SignalKind.objection_unanswered: (
             "A customer objection was left unanswered.",
-            "Objection left unanswered: “{subject}”.",
+            "Objection left unanswered: “{subject}”",
         ),
         SignalKind.question_unanswered: (
             "A customer question was not answered.",
@@ -321,7 +321,7 @@ _MESSAGES: dict[str, dict[SignalKind, tuple[str, str | None]]] = {
         ),
         SignalKind.objection_unanswered: (
             "Возражение клиента осталось без ответа.",
-            "Возражение осталось без ответа: «{subject}».",
+            "Возражение осталось без ответа: «{subject}»",
         ),
         SignalKind.question_unanswered: (
             "Вопрос клиента остался без ответа.",
