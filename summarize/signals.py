@@ -68,7 +68,7 @@ BUDGET_FIELDS = ("budget",)
 COMPETITOR_FIELDS = ("competitors_mentioned",)
 SEVERITY_ORDER = {SignalSeverity.high: 0, SignalSeverity.medium: 1, SignalSeverity.low: 2}
 _CLOCK_TIME = re.compile(
-    r"\b(?:в|во|к|на|at|by|around)\s+\d{1,2}(?:[:.]\d{2})?(?:\s*(?:час\w*|утра|вечера|дня|am|pm|a\.m\.|p\.m\.))?"
+    r"\b(?:в|во|к|at|around)\s+\d{1,2}(?:[:.]\d{2})?(?:\s*(?:час\w*|утра|вечера|дня|am|pm|a\.m\.|p\.m\.))?"
     r"|\b\d{1,2}\s*(?:am|pm|a\.m\.|p\.m\.)|\b\d{1,2}:\d{2}\b",
     re.IGNORECASE,
 )
@@ -159,8 +159,23 @@ def _dated(conversation: Conversation, steps: Sequence[_Found]) -> bool:
     return any(find_dates(utterances[i].text) or _CLOCK_TIME.search(utterances[i].text) for i in indexes)
 
 
-def _closing_words(conversation: Conversation) -> list[Evidence]:
-    return [closing(utterance) for utterance in conversation.utterances[-CLOSING_UTTERANCES:] if utterance.words]
+def _no_next_step(conversation: Conversation, item: ItemResult | None, language: str) -> DealSignal:
+    """Quotes the script item's own 'no' ("будем на связи") and the call's closing words, where a next step belongs."""
+    said_no = item is not None and item.answer == Answer.no
+    first_closing = max(len(conversation.utterances) - CLOSING_UTTERANCES, 0)
+    ending = [closing(u) for u in conversation.utterances[first_closing:] if u.words]
+    # A 'no' said among the closing words is already shown by them.
+    earlier = [
+        e
+        for e in (item.evidence if said_no and item is not None else [])
+        if e.quote and (utterance_index_at(conversation, e.start) or 0) < first_closing
+    ]
+    if said_no and item is not None:
+        source, verdict = item.source, f"script item '{item.item_id}' answered no; "
+    else:
+        source, verdict = DecisionSource.phrases, ""
+    note = f"{verdict}no next-step phrase or next-step date heard; quoted: how the call ended"
+    return _signal(SignalKind.no_next_step, SignalSeverity.high, language, [*earlier, *ending], source, note)
 
 
 def next_step_signals(
@@ -172,14 +187,7 @@ def next_step_signals(
 ) -> list[DealSignal]:
     steps = _next_steps(conversation, scorecard, proposals, language)
     if not steps:
-        item = _item(scorecard, NEXT_STEP_ITEMS)
-        said_no = item is not None and item.answer == Answer.no
-        evidence = [e for e in item.evidence if e.quote] if said_no and item is not None else []
-        evidence = _unique([*evidence, *_closing_words(conversation)])
-        verdict = f"script item '{item.item_id}' answered no; " if said_no and item is not None else ""
-        source = item.source if said_no and item is not None else DecisionSource.phrases
-        note = f"{verdict}no next-step phrase or next-step date heard; quoted: how the call ended"
-        return [_signal(SignalKind.no_next_step, SignalSeverity.high, message_language, evidence, source, note)]
+        return [_no_next_step(conversation, _item(scorecard, NEXT_STEP_ITEMS), message_language)]
     if any(step.dated for step in steps) or _dated(conversation, steps):
         return []
     evidence = _unique(e for step in steps for e in step.evidence)
@@ -212,6 +220,19 @@ def budget_signals(
     return [_signal(SignalKind.budget_not_discussed, SignalSeverity.medium, message_language, [], source, note)]
 
 
+def _sentences_of(conversation: Conversation, evidence: Sequence[Evidence]) -> list[Evidence]:
+    """Each quote widened to the sentence it stands in: "Битрикс" alone says less than "Мы пробовали Битрикс"."""
+    widened = []
+    for item in evidence:
+        index = utterance_index_at(conversation, item.start)
+        if index is None or item.start is None:
+            widened.append(item)
+            continue
+        utterance = conversation.utterances[index]
+        widened.append(quote(sentence_at(utterance, item.start), utterance))
+    return _unique(widened)
+
+
 def competitor_signals(
     conversation: Conversation, proposals: Sequence[FieldProposal], language: str, message_language: str
 ) -> list[DealSignal]:
@@ -226,7 +247,8 @@ def competitor_signals(
             if name.casefold() in named:
                 continue
             named.add(name.casefold())
-            quoted |= {i for e in proposal.evidence if (i := utterance_index_at(conversation, e.start)) is not None}
+            sentences = _sentences_of(conversation, proposal.evidence)
+            quoted |= {i for e in sentences if (i := utterance_index_at(conversation, e.start)) is not None}
             note = f"'{proposal.field}' proposed {name}"
             source = DecisionSource.phrases if proposal.source == "rule" else DecisionSource.llm
             signals.append(
@@ -234,7 +256,7 @@ def competitor_signals(
                     SignalKind.competitor_mentioned,
                     SignalSeverity.low,
                     message_language,
-                    proposal.evidence,
+                    sentences,
                     source,
                     note,
                     subject=name,
@@ -264,6 +286,10 @@ def competitor_signals(
     return signals
 
 
+def _first_said(signal: DealSignal) -> float:
+    return min((e.start for e in signal.evidence if e.start is not None), default=float("inf"))
+
+
 def detect_signals(
     conversation: Conversation,
     scorecard: Scorecard,
@@ -284,7 +310,3 @@ def detect_signals(
         signals += questions_unanswered(conversation, call_language, wording)
     signals += competitor_signals(conversation, proposals, call_language, wording)
     return sorted(signals, key=lambda s: (SEVERITY_ORDER[s.severity], _first_said(s)))
-
-
-def _first_said(signal: DealSignal) -> float:
-    return min((e.start for e in signal.evidence if e.start is not None), default=float("inf"))

@@ -1,6 +1,7 @@
 """Deal-gap signals on written dialogues (not recordings), Russian and English: each signal firing, and the near
 miss that must not fire. The analyze stage runs without an LLM, as it does when none is configured."""
 
+from rich.console import Console
 from test_analyze_dialogues import CUSTOMER, EN_DISCOVERY_LINES, REP, RU_DISCOVERY_LINES, dialogue
 
 from crm_fill.schema import builtin_field_schema
@@ -10,11 +11,14 @@ from models import (
     Conversation,
     DealSignal,
     DecisionSource,
+    Evidence,
+    FieldProposal,
     Role,
     SignalKind,
     SignalSeverity,
     Utterance,
 )
+from pipeline.render import render_signals
 from scoring_scripts.loader import default_script_for
 from summarize.core import analyze
 from summarize.field_rules import extract_fields
@@ -107,9 +111,8 @@ def test_russian_call_with_every_gap() -> None:
     assert no_step.severity == SignalSeverity.high
     assert no_step.source == DecisionSource.phrases
     assert no_step.message.startswith("Следующий шаг не согласован")
-    quotes = [e.quote for e in no_step.evidence]
-    assert "будем на связи," in quotes  # the script item's own "no"
-    assert quotes[-2:] == ["Хорошо, будем на связи, всего доброго.", "До свидания."]  # how the call ended
+    # How the call ended, which holds the script item's own "no" ("будем на связи").
+    assert [e.quote for e in no_step.evidence] == ["Хорошо, будем на связи, всего доброго.", "До свидания."]
 
     [objection] = of_kind(signals, SignalKind.objection_unanswered)
     assert objection.subject == "Звучит интересно, но дорого, наверное."
@@ -125,7 +128,7 @@ def test_russian_call_with_every_gap() -> None:
 
     [competitor] = of_kind(signals, SignalKind.competitor_mentioned)
     assert competitor.subject == "Bitrix24" and competitor.severity == SignalSeverity.low
-    assert competitor.evidence[0].quote == "Битрикс,"
+    assert [e.quote for e in competitor.evidence] == ["Мы пробовали Битрикс, не прижилось."]
 
 
 def test_english_call_with_every_gap() -> None:
@@ -151,7 +154,7 @@ def test_english_call_with_every_gap() -> None:
     [competitor] = of_kind(signals, SignalKind.competitor_mentioned)
     assert competitor.subject == "Pipedrive" and competitor.message == "Competitor mentioned: Pipedrive."
     [no_step] = of_kind(signals, SignalKind.no_next_step)
-    assert "keep in touch" in [e.quote for e in no_step.evidence]
+    assert [e.quote for e in no_step.evidence] == ["Great, let's keep in touch then.", "Bye."]
 
 
 def test_messages_follow_the_summary_language() -> None:
@@ -217,6 +220,20 @@ def test_no_next_step_when_the_call_just_ends() -> None:
     [signal] = signals_of(call)
     assert signal.kind == SignalKind.no_next_step
     assert [e.quote for e in signal.evidence] == ["Thanks for your time.", "Thank you, bye."]
+
+
+def test_no_next_step_quotes_the_scripts_no_said_before_the_end() -> None:
+    lines = closing_lines(
+        "en",
+        (REP, "Call me if you need anything."),
+        (CUSTOMER, "Will do."),
+        (REP, "Thanks for your time."),
+        (CUSTOMER, "Bye."),
+    )
+    [signal] = signals_of(dialogue("en", lines))
+    assert signal.kind == SignalKind.no_next_step
+    assert [e.quote for e in signal.evidence] == ["Call me if", "Thanks for your time.", "Bye."]
+    assert signal.note.startswith("script item 'next_step_agreed' answered no")
 
 
 def test_a_negated_next_step_is_no_next_step() -> None:
@@ -398,3 +415,31 @@ def test_calls_without_roles_get_only_named_competitors() -> None:
     proposals = extract_fields(unknown, FIELDS, "en")
     card = signals_analysis().scorecard
     assert kinds(detect_signals(unknown, card, proposals)) == [SignalKind.competitor_mentioned]
+
+
+def test_other_languages_get_only_named_competitors() -> None:
+    call = dialogue("de", [(REP, "Guten Tag."), (CUSTOMER, "Wir nutzen schon HubSpot."), *[(REP, "Gut.")] * 5])
+    mention = FieldProposal(
+        field="competitors_mentioned",
+        value=["HubSpot"],
+        evidence=[Evidence(quote="HubSpot.", start=call.utterances[1].words[-1].start, role=Role.customer)],
+        confidence=0.85,
+        source="rule",
+    )
+    [signal] = detect_signals(call, signals_analysis().scorecard, [mention])
+    assert signal.kind == SignalKind.competitor_mentioned and signal.language == "en"
+    assert signal.message == "Competitor mentioned: HubSpot."
+
+
+def test_report_shows_signals_with_their_quotes() -> None:
+    console = Console(record=True, width=200)
+    render_signals(console, signals_analysis().signals)
+    report = console.export_text()
+    assert "Deal-gap signals" in report
+    assert "Objection left unanswered: “Honestly it sounds too expensive for a team our size.”" in report
+    assert "“Does it integrate with our phone system?”" in report
+    assert "absence cannot be quoted" in report  # the budget signal explains why it quotes nothing
+
+    quiet = Console(record=True, width=200)
+    render_signals(quiet, [])
+    assert quiet.export_text().strip() == "Deal-gap signals: none"
