@@ -46,16 +46,16 @@ def sentence_at(utterance: Utterance, start: float) -> list[Word]:
     return list(utterance.words)
 
 
-def opening(utterance: Utterance) -> Evidence:
-    """The utterance as evidence, clipped to its first `CLIP_WORDS` words (a reply is judged by how it begins)."""
+def opening(utterance: Utterance) -> list[Evidence]:
+    """The utterance clipped to its first `CLIP_WORDS` words (a reply is judged by how it begins); none if silent."""
     words = [word for word in utterance.words if word.text.strip()]
-    return quote(words[:CLIP_WORDS], utterance)
+    return [quote(words[:CLIP_WORDS], utterance)] if words else []
 
 
-def closing(utterance: Utterance) -> Evidence:
-    """The utterance as evidence, clipped to its last `CLIP_WORDS` words (a call is judged by how it ends)."""
+def closing(utterance: Utterance) -> list[Evidence]:
+    """The utterance clipped to its last `CLIP_WORDS` words (a call is judged by how it ends); none if silent."""
     words = [word for word in utterance.words if word.text.strip()]
-    return quote(words[-CLIP_WORDS:], utterance)
+    return [quote(words[-CLIP_WORDS:], utterance)] if words else []
 
 
 def utterance_index_at(conversation: Conversation, time: float | None) -> int | None:

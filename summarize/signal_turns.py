@@ -117,7 +117,7 @@ def objections_unanswered(
         if _handled(replies, sentence_text(said), handling, language):
             continue
         subject = sentence_text(said)
-        evidence = [quote(said, utterance), *([opening(replies[0])] if replies else [])]
+        evidence = [quote(said, utterance), *(opening(replies[0]) if replies else [])]
         reply = (
             "the call ended without a rep reply"
             if not replies
@@ -190,7 +190,7 @@ def questions_unanswered(conversation: Conversation, language: str, message_lang
             continue
         evidence = [quote(group, utterance) for group in asked]
         if turns:
-            evidence.append(opening(turns[0][0]))
+            evidence += opening(turns[0][0])
         note = (
             "the call ended without a rep reply"
             if not turns

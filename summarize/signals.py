@@ -25,8 +25,8 @@ own script or schema takes part by using the same ids and names.
 - objection_unanswered, question_unanswered: turn rules, see `summarize.signal_turns`.
 
 The three absence signals (no next step, no date, no budget) need a sales conversation to be missing from: both
-the rep and the customer speak and the call has at least `MIN_UTTERANCES` utterances; a wrong number or a voicemail
-gets none. Signals are ordered by severity, then by when their first quote was said.
+the rep and the customer speak and the call has at least `MIN_WORDS` words; a wrong number, a voicemail or a call
+cut off in its first seconds gets none. Signals are ordered by severity, then by when their first quote was said.
 """
 
 import re
@@ -59,7 +59,7 @@ from summarize.signal_words import (
     message_language,
 )
 
-MIN_UTTERANCES = 6
+MIN_WORDS = 50
 CLOSING_UTTERANCES = 2
 NEXT_STEP_ITEMS = ("next_step_agreed",)
 BUDGET_ITEMS = ("budget",)
@@ -123,7 +123,8 @@ def _signal(
 
 def _sales_conversation(conversation: Conversation) -> bool:
     roles = {utterance.role for utterance in conversation.utterances}
-    return {Role.rep, Role.customer} <= roles and len(conversation.utterances) >= MIN_UTTERANCES
+    words = sum(len(utterance.words) for utterance in conversation.utterances)
+    return {Role.rep, Role.customer} <= roles and words >= MIN_WORDS
 
 
 def _next_steps(
@@ -163,7 +164,7 @@ def _no_next_step(conversation: Conversation, item: ItemResult | None, language:
     """Quotes the script item's own 'no' ("будем на связи") and the call's closing words, where a next step belongs."""
     said_no = item is not None and item.answer == Answer.no
     first_closing = max(len(conversation.utterances) - CLOSING_UTTERANCES, 0)
-    ending = [closing(u) for u in conversation.utterances[first_closing:] if u.words]
+    ending = [evidence for u in conversation.utterances[first_closing:] for evidence in closing(u)]
     # A 'no' said among the closing words is already shown by them.
     earlier = [
         e

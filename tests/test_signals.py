@@ -166,23 +166,31 @@ def test_messages_follow_the_summary_language() -> None:
 # Next step
 
 
+RU_OPENING = [
+    (REP, "Добрый день, меня зовут Ольга, компания ТехноСофт. Вам удобно сейчас говорить?"),
+    (CUSTOMER, "Да, добрый день, несколько минут у меня есть."),
+    (REP, "Расскажите, как у вас сейчас устроена работа с заявками от клиентов?"),
+    (CUSTOMER, "Заявки приходят в почту и в таблицу, часть из них теряется."),
+]
+EN_OPENING = [
+    (REP, "Hi Mark, this is Emma from Brightline Software. Is now a good time to talk?"),
+    (CUSTOMER, "Sure, I have a few minutes."),
+    (REP, "Could you tell me how your team handles inbound leads today?"),
+    (CUSTOMER, "Leads land in a shared inbox and we lose track of some of them."),
+]
+BUDGET = {
+    "ru": [(REP, "Какой бюджет вы закладываете на автоматизацию?"), (CUSTOMER, "Около трехсот тысяч рублей в год.")],
+    "en": [
+        (REP, "What budget have you set aside for this project?"),
+        (CUSTOMER, "Around twenty thousand dollars for the year."),
+    ],
+}
+
+
 def closing_lines(language: str, *closing: tuple[Role, str]) -> list[tuple[Role, str]]:
-    """A qualified call (budget asked and given) that ends with `closing`."""
-    if language == "ru":
-        opening = [
-            (REP, "Добрый день, меня зовут Ольга, компания ТехноСофт."),
-            (CUSTOMER, "Добрый день."),
-            (REP, "Какой бюджет вы закладываете на автоматизацию?"),
-            (CUSTOMER, "Около трехсот тысяч рублей в год."),
-        ]
-    else:
-        opening = [
-            (REP, "Hi, this is Emma from Brightline Software."),
-            (CUSTOMER, "Hi Emma."),
-            (REP, "What budget have you set aside for this project?"),
-            (CUSTOMER, "Around twenty thousand dollars for the year."),
-        ]
-    return [*opening, *closing]
+    """A qualified call (the situation and the budget asked and told) that ends with `closing`."""
+    opening = RU_OPENING if language == "ru" else EN_OPENING
+    return [*opening, *BUDGET[language], *closing]
 
 
 def test_next_step_with_a_date_raises_nothing() -> None:
@@ -252,19 +260,15 @@ def test_short_calls_get_no_absence_signals() -> None:
 
 
 def test_budget_said_in_any_form_counts_as_discussed() -> None:
-    base = [
-        (REP, "Добрый день, меня зовут Ольга, компания ТехноСофт."),
-        (CUSTOMER, "Добрый день."),
-        (REP, "Расскажите про ваши задачи."),
-        (CUSTOMER, "Хотим навести порядок в заявках, бюджета на это пока нет, но это решаемо."),
-        (REP, "Понимаю. Давайте созвонимся завтра в десять."),
-        (CUSTOMER, "Хорошо."),
-    ]
-    assert signals_of(dialogue("ru", base)) == []
-    without = [*base[:3], (CUSTOMER, "Хотим навести порядок в заявках."), *base[4:]]
-    [signal] = signals_of(dialogue("ru", without))
+    closing = [(REP, "Понимаю. Давайте созвонимся завтра в десять."), (CUSTOMER, "Хорошо.")]
+    no_budget = (CUSTOMER, "Хотим навести порядок, бюджета на это пока нет, но это решаемо.")
+    assert signals_of(dialogue("ru", [*RU_OPENING, no_budget, *closing])) == []
+    [signal] = signals_of(dialogue("ru", [*RU_OPENING, (CUSTOMER, "Хотим навести порядок."), *closing]))
     assert signal.kind == SignalKind.budget_not_discussed
     assert signal.message == "Бюджет не обсуждался: ни вопроса о бюджете, ни суммы от клиента."
+
+    [signal] = signals_of(dialogue("en", [*EN_OPENING, (REP, "Let's talk on Friday at ten."), (CUSTOMER, "Sure.")]))
+    assert signal.kind == SignalKind.budget_not_discussed and signal.source == DecisionSource.phrases
 
 
 # Objections
@@ -443,3 +447,17 @@ def test_report_shows_signals_with_their_quotes() -> None:
     quiet = Console(record=True, width=200)
     render_signals(quiet, [])
     assert quiet.export_text().strip() == "Deal-gap signals: none"
+
+
+def test_blank_utterances_are_never_quoted() -> None:
+    call = dialogue("en", [*EN_OPENING, (CUSTOMER, "Does it integrate with our phone system?"), (REP, "Hmm")])
+    last = call.utterances[-1]
+    blank = last.model_copy(update={"words": [last.words[0].model_copy(update={"text": " "})]})
+    call = call.model_copy(update={"utterances": [*call.utterances[:-1], blank]})
+    signals = signals_of(call)
+    assert sorted(kinds(signals)) == sorted(
+        [SignalKind.no_next_step, SignalKind.budget_not_discussed, SignalKind.question_unanswered]
+    )
+    for signal in signals:
+        assert all(e.quote for e in signal.evidence)
+        assert_quotes_from(call, signal)
