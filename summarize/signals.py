@@ -22,7 +22,8 @@ own script or schema takes part by using the same ids and names.
   was named; plus one signal for customer phrases about another vendor or a solution in use
   (`COMPETITOR_PHRASES`: "работаем с другим поставщиком", "we're already using ...") said outside the utterances
   already quoted for a named competitor.
-- objection_unanswered, question_unanswered: turn rules, see `summarize.signal_turns`.
+- objection_unanswered, question_unanswered: turn rules, see `summarize.signal_turns`. A customer utterance
+  left hanging that is both ("Это дорого?") is reported once, as the objection.
 
 The three absence signals (no next step, no date, no budget) need a sales conversation to be missing from: both
 the rep and the customer speak and the call has at least `MIN_WORDS` words; a wrong number, a voicemail or a call
@@ -307,7 +308,14 @@ def detect_signals(
         if _sales_conversation(conversation):
             signals += next_step_signals(conversation, scorecard, proposals, call_language, wording)
             signals += budget_signals(conversation, scorecard, proposals, call_language, wording)
-        signals += objections_unanswered(conversation, call_language, wording, script)
-        signals += questions_unanswered(conversation, call_language, wording)
+        objections = objections_unanswered(conversation, call_language, wording, script)
+        # "Это дорого?" left hanging is one gap, the objection, not also a question.
+        raised = {utterance_index_at(conversation, s.evidence[0].start) for s in objections if s.evidence}
+        questions = [
+            s
+            for s in questions_unanswered(conversation, call_language, wording)
+            if utterance_index_at(conversation, s.evidence[0].start) not in raised
+        ]
+        signals += objections + questions
     signals += competitor_signals(conversation, proposals, call_language, wording)
     return sorted(signals, key=lambda s: (SEVERITY_ORDER[s.severity], _first_said(s)))

@@ -2,6 +2,7 @@
 miss that must not fire. The analyze stage runs without an LLM, as it does when none is configured."""
 
 from rich.console import Console
+from test_analyze import FixedAnswerLLM
 from test_analyze_dialogues import CUSTOMER, EN_DISCOVERY_LINES, REP, RU_DISCOVERY_LINES, dialogue
 
 from crm_fill.schema import builtin_field_schema
@@ -461,3 +462,34 @@ def test_blank_utterances_are_never_quoted() -> None:
     for signal in signals:
         assert all(e.quote for e in signal.evidence)
         assert_quotes_from(call, signal)
+
+
+def test_an_objection_asked_as_a_question_is_reported_once() -> None:
+    call = dialogue("ru", exchange("ru", "Это же дорого? Сколько стоит внедрение?", "Посмотрим."))
+    [signal] = signals_of(call)
+    assert signal.kind == SignalKind.objection_unanswered
+
+
+def test_the_llm_decides_the_next_step_when_no_phrase_does() -> None:
+    lines = closing_lines(
+        "en", (REP, "Laura will want to see how it works for her team."), (CUSTOMER, "Right, I will talk to her.")
+    )
+    call = dialogue("en", lines)
+    script = default_script_for("en")
+    proposals = extract_fields(call, FIELDS, "en")
+
+    def with_llm(answer: str, quote: str) -> list[DealSignal]:
+        llm = FixedAnswerLLM({"items": {"next_step_agreed": {"answer": answer, "quote": quote}}, "fields": {}})
+        return analyze(call, script, FIELDS, CallInfo(), llm, rule_proposals=proposals).signals
+
+    [agreed] = with_llm("yes", "Laura will want to see how it works")
+    assert agreed.kind == SignalKind.next_step_date_missing and agreed.source == DecisionSource.llm
+    assert [e.quote for e in agreed.evidence] == ["Laura will want to see how it works"]  # grounded in the call
+
+    [missing] = with_llm("no", "I will talk to her")
+    assert missing.kind == SignalKind.no_next_step and missing.source == DecisionSource.llm
+    assert missing.note.startswith("script item 'next_step_agreed' answered no")
+
+    assert kinds(analyze(call, script, FIELDS, CallInfo(), None, rule_proposals=proposals).signals) == [
+        SignalKind.no_next_step
+    ]
