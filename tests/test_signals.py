@@ -1,5 +1,6 @@
 """Deal-gap signals on written dialogues (not recordings), Russian and English: each signal firing, and the near
-miss that must not fire. The analyze stage runs without an LLM, as it does when none is configured."""
+miss that must not fire. The analyze stage runs without an LLM, as it does when none is configured; one test gives
+it a prepared LLM answer (test_analyze.FixedAnswerLLM) to show a signal resting on the LLM's decision."""
 
 from rich.console import Console
 from test_analyze import FixedAnswerLLM
@@ -402,7 +403,7 @@ def test_named_competitor_is_not_repeated_as_a_generic_mention() -> None:
 
 
 def test_stored_analyses_without_signals_still_load() -> None:
-    analysis = Analysis.model_validate({**signals_analysis().model_dump(mode="json", exclude={"signals"})})
+    analysis = Analysis.model_validate(signals_analysis().model_dump(mode="json", exclude={"signals"}))
     assert analysis.signals == []
 
 
