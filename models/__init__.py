@@ -12,6 +12,7 @@ from models.proposal import FieldProposal, ProposalStatus
 from models.result import Analysis, CallResult, ModelInfo, Provenance
 from models.scorecard import Answer, DecisionSource, ItemResult, Scorecard, SectionResult
 from models.script import CallScript, Method, MetricCondition, ScriptItem, ScriptSection
+from models.signals import DealSignal, SignalKind, SignalSeverity
 from models.stage import CallStatus, Stage
 from models.summary import Summary
 from models.transcript import Transcript, Word
@@ -30,6 +31,7 @@ __all__ = [
     "ChannelLayout",
     "Conversation",
     "ConversationMetrics",
+    "DealSignal",
     "DecisionSource",
     "Event",
     "Evidence",
@@ -51,6 +53,8 @@ __all__ = [
     "ScriptItem",
     "ScriptSection",
     "SectionResult",
+    "SignalKind",
+    "SignalSeverity",
     "Stage",
     "Summary",
     "Transcript",

@@ -8,6 +8,7 @@ from models.conversation import Conversation
 from models.metrics import ConversationMetrics
 from models.proposal import FieldProposal
 from models.scorecard import Scorecard
+from models.signals import DealSignal
 from models.summary import Summary
 from models.transcript import Transcript
 
@@ -37,6 +38,9 @@ class Analysis(BaseModel):
     summary: Summary
     scorecard: Scorecard
     proposals: list[FieldProposal]
+    signals: list[DealSignal] = Field(
+        default_factory=list, description="Deal gaps found on the call; see summarize/signals.py for the rules."
+    )
     dropped_claims: int = Field(ge=0, description="LLM claims dropped because their quote is not in the transcript.")
     llm_model: ModelInfo | None = None
 

@@ -15,6 +15,7 @@ class Answer(StrEnum):
 class DecisionSource(StrEnum):
     phrases = "phrases"
     metric = "metric"
+    rule = "rule"
     llm = "llm"
     applicability = "applicability"
     none = "none"

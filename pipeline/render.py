@@ -1,14 +1,15 @@
-"""The terminal view of a processed call: transcript by role, summary, metrics, scorecard and CRM proposals."""
+"""The terminal view of a processed call: transcript, summary, metrics, scorecard, deal-gap signals, CRM proposals."""
 
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from models import Answer, CallResult, Role
+from models import Answer, CallResult, DealSignal, Role, SignalSeverity
 
 ANSWER_STYLE = {Answer.yes: "green", Answer.no: "red", Answer.na: "dim", Answer.not_determined: "yellow"}
 ROLE_STYLE = {Role.rep: "cyan", Role.customer: "magenta", Role.unknown: "white"}
+SEVERITY_STYLE = {SignalSeverity.high: "bold red", SignalSeverity.medium: "yellow", SignalSeverity.low: "dim"}
 
 
 def clock(seconds: float | None) -> str:
@@ -16,6 +17,22 @@ def clock(seconds: float | None) -> str:
         return "--:--"
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes:02d}:{secs:02d}"
+
+
+def render_signals(console: Console, signals: list[DealSignal]) -> None:
+    if not signals:
+        console.print("Deal-gap signals: none")
+        return
+    table = Table("severity", "signal", "by", "evidence", title="Deal-gap signals", title_justify="left", expand=True)
+    for signal in signals:
+        evidence = "; ".join(f"[{clock(e.start)}] “{e.quote}”" for e in signal.evidence if e.quote)
+        table.add_row(
+            Text(signal.severity.value, SEVERITY_STYLE[signal.severity]),
+            signal.message,
+            signal.source.value,
+            evidence or Text(signal.note, "dim"),
+        )
+    console.print(table)
 
 
 def render_call(console: Console, source: str, result: CallResult) -> None:
@@ -79,6 +96,7 @@ def render_call(console: Console, source: str, result: CallResult) -> None:
         f"score {card.score:g} of {card.max_score:g} ({percent}); decided {card.decided_share:.0%} of applicable items;"
         f" {a.dropped_claims} unsupported claims dropped"
     )
+    render_signals(console, a.signals)
 
     proposals = Table(
         "field", "value", "confidence", "by", "evidence", title="Proposed CRM fields", title_justify="left", expand=True

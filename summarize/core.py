@@ -28,6 +28,7 @@ from summarize.metrics import measure
 from summarize.prompt import Prompt, build_prompt
 from summarize.rules import RuleDecision, decide_by_rules
 from summarize.scorecard import build_scorecard, item_result
+from summarize.signals import detect_signals
 from summarize.summary import extractive_summary, summary_from_answer
 
 logger = logging.getLogger(__name__)
@@ -95,11 +96,12 @@ def analyze(
     max_prompt_chars: int = 6000,
     max_tokens: int = LLM_MAX_TOKENS,
 ) -> Analysis:
-    """Metrics, scorecard, summary and LLM field proposals for one call.
+    """Metrics, scorecard, summary, LLM field proposals and deal-gap signals for one call.
 
     Rules decide what they can; one LLM request covers the open items, the summary and the fields with a question
     that no rule proposed. Without an LLM, or when it fails, open items stay not_determined and the summary is
-    extractive. The returned proposals are `rule_proposals` followed by the grounded LLM proposals.
+    extractive. The returned proposals are `rule_proposals` followed by the grounded LLM proposals. Deal-gap
+    signals (`summarize.signals`) are read from the final scorecard and proposals, worded in the summary's language.
     """
     language = summary_language or conversation.language
     metrics = measure(conversation)
@@ -140,11 +142,14 @@ def analyze(
         if dropped:
             logger.info("call %s: dropped %d LLM claims whose quotes are not in the transcript", call.call_id, dropped)
 
+    scorecard = build_scorecard(script, [results[item.id] for item in script.items()])
+    proposals = [*rule_proposals, *llm_proposals]
     return Analysis(
         metrics=metrics,
         summary=summary or extractive_summary(conversation, language),
-        scorecard=build_scorecard(script, [results[item.id] for item in script.items()]),
-        proposals=[*rule_proposals, *llm_proposals],
+        scorecard=scorecard,
+        proposals=proposals,
+        signals=detect_signals(conversation, scorecard, proposals, script=script, language=language),
         dropped_claims=dropped,
         llm_model=llm.info if llm is not None else None,
     )

@@ -50,7 +50,7 @@ def test_readable_report(tmp_path: Path, data_dir: Path) -> None:
         ["process", str(data_dir / "fw_stereo_diarization.wav")], tmp_path / "data", CALLINTEL_LLM_BACKEND="none"
     )
     assert done.returncode == 0, done.stderr
-    for heading in ("Transcript", "Summary", "Scorecard", "Proposed CRM fields", "talk ratio"):
+    for heading in ("Transcript", "Summary", "Scorecard", "Deal-gap signals", "Proposed CRM fields", "talk ratio"):
         assert heading in done.stdout
 
 
