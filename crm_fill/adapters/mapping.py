@@ -44,6 +44,11 @@ class FieldMapping(BaseModel):
     type: FieldType
     enum_ids: dict[str, str] = Field(default_factory=dict, description="Our enum value → the CRM's option id.")
 
+    @field_validator("crm_field", mode="before")
+    @classmethod
+    def _id_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
     @field_validator("enum_ids", mode="before")
     @classmethod
     def _ids_as_text(cls, value: object) -> object:
