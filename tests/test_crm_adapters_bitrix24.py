@@ -157,7 +157,7 @@ def test_the_leaky_bucket_is_respected(server: Bitrix24Server):
     assert server.calls_to("crm.deal.get") > 4  # the portal refused some and they were sent again
     time.sleep(1.0)
     before = server.calls_to("crm.deal.get")
-    polite = by_webhook(server, burst=2, requests_per_s=2)
+    polite = by_webhook(server, burst=1, requests_per_s=2)
     for _ in range(4):
         assert polite.read_deal("12") is not None
     polite.close()

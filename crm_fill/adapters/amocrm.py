@@ -10,7 +10,8 @@
   its `uniq`, so a repeat is recognised.
 - Auth: OAuth 2.0. On 401 the access token is refreshed once with the `refresh_token` grant at
   `/oauth2/access_token`; amoCRM rotates the refresh token too, so the new pair goes to `on_tokens` to be stored.
-- Limit: 7 requests a second per account; 429 means wait (1 s when no Retry-After); repeated abuse gets 403.
+- Limit: 7 requests a second per account (we send 6, evenly spaced); 429 means wait (1 s when no Retry-After);
+  repeated abuse gets 403.
 """
 
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from crm_fill.adapters.errors import (
     RetryableCRMError,
     TokenExpired,
 )
-from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s
+from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s, with_refresh
 from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, money_parts, number_text
 from models import CallDirection, FieldType
 from models.proposal import FieldValue
@@ -45,7 +46,9 @@ class AmoCRMConnection(BaseModel):
     redirect_uri: str
     access_token: SecretStr
     refresh_token: SecretStr
-    requests_per_s: float = 7.0
+    requests_per_s: float = Field(
+        default=6.0, description="Evenly spaced, under amoCRM's limit of 7 a second so network jitter never breaks it."
+    )
 
 
 class AmoCRMAdapter(CRMAdapter):
@@ -62,8 +65,7 @@ class AmoCRMAdapter(CRMAdapter):
         super().__init__(field_map)
         self.connection = connection
         self.on_tokens = on_tokens
-        rate = connection.requests_per_s
-        self.http = http or CRMHttp(self.crm, limiter_for(connection.base_url, rate, max(1, int(rate))))
+        self.http = http or CRMHttp(self.crm, limiter_for(connection.base_url, connection.requests_per_s, 1))
         self._base = connection.base_url.rstrip("/")
 
     def __repr__(self) -> str:
@@ -155,19 +157,14 @@ class AmoCRMAdapter(CRMAdapter):
 
     def _request(self, what: str, method: str, path: str, **kwargs: Any) -> Any:
         url = self._base + path
-        for refreshed in (False, True):
 
-            def send(client: httpx.Client) -> httpx.Response:
-                token = self.connection.access_token.get_secret_value()
-                return client.request(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        def send(client: httpx.Client) -> httpx.Response:
+            token = self.connection.access_token.get_secret_value()
+            return client.request(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
 
-            try:
-                return json_body(self.http.send(what, send, self._classify(what)))
-            except TokenExpired:
-                if refreshed:
-                    raise CRMAuthError(self.crm, f"{what}: refused a freshly refreshed token", status=401) from None
-                self._refresh()
-        raise AssertionError("the loop returns or raises")
+        return with_refresh(
+            self.crm, what, lambda: json_body(self.http.send(what, send, self._classify(what))), self._refresh
+        )
 
     def _refresh(self) -> None:
         body = {

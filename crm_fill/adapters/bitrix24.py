@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 from crm_fill.adapters.base import CallLog, CRMAdapter
 from crm_fill.adapters.errors import (
@@ -31,7 +31,7 @@ from crm_fill.adapters.errors import (
     RetryableCRMError,
     TokenExpired,
 )
-from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s
+from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s, with_refresh
 from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, money_parts, number_text
 from models import CallDirection, FieldType
 from models.proposal import FieldValue
@@ -50,7 +50,7 @@ class Bitrix24Connection(BaseModel):
     oauth_url: str = "https://oauth.bitrix.info/oauth/token/"
     default_user_id: int = 1
     requests_per_s: float = 2.0
-    burst: int = 50
+    burst: int = Field(default=40, description="Under the portal's bucket of 50, which other applications share.")
 
     @model_validator(mode="after")
     def _one_way_in(self) -> "Bitrix24Connection":
@@ -212,26 +212,19 @@ class Bitrix24Adapter(CRMAdapter):
 
     def _call(self, method: str, params: dict[str, Any]) -> Any:
         url = f"{self._base}{method}.json"
-        for refreshed in (False, True):
 
-            def send(client: httpx.Client) -> httpx.Response:
-                body = dict(params)
-                if self.connection.access_token is not None:
-                    body["auth"] = self.connection.access_token.get_secret_value()
-                return client.post(url, json=body)
+        def send(client: httpx.Client) -> httpx.Response:
+            body = dict(params)
+            if self.connection.access_token is not None:
+                body["auth"] = self.connection.access_token.get_secret_value()
+            return client.post(url, json=body)
 
-            try:
-                answer = json_body(self.http.send(method, send, self._classify(method)))
-                return (answer or {}).get("result")
-            except TokenExpired:
-                if refreshed or not self._can_refresh():
-                    raise CRMAuthError(self.crm, f"{method}: the access token was refused", status=401) from None
-                self._refresh()
-        raise AssertionError("the loop returns or raises")
+        def attempt() -> Any:
+            return (json_body(self.http.send(method, send, self._classify(method))) or {}).get("result")
 
-    def _can_refresh(self) -> bool:
         conn = self.connection
-        return conn.refresh_token is not None and conn.client_id is not None and conn.client_secret is not None
+        refresh = self._refresh if conn.refresh_token and conn.client_id and conn.client_secret else None
+        return with_refresh(self.crm, method, attempt, refresh)
 
     def _refresh(self) -> None:
         conn = self.connection

@@ -14,15 +14,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
-from crm_fill.adapters.errors import CRMError, RetryableCRMError
+from crm_fill.adapters.errors import CRMAuthError, CRMError, RetryableCRMError, TokenExpired
 
 log = logging.getLogger(__name__)
 
 Classify = Callable[[httpx.Response], CRMError | None]
+T = TypeVar("T")
 
 
 @dataclass
@@ -140,3 +141,17 @@ class CRMHttp:
                 raise error
             log.info("%s %s: rate limited, sending again in %.1f s", self.crm, what, wait)
             self.sleep(wait)
+
+
+def with_refresh(crm: str, what: str, attempt: Callable[[], T], refresh: Callable[[], None] | None) -> T:
+    """Run `attempt`; when the CRM calls the access token expired, refresh it once (if it can be) and run it again."""
+    try:
+        return attempt()
+    except TokenExpired:
+        if refresh is None:
+            raise CRMAuthError(crm, f"{what}: the access token was refused", status=401) from None
+    refresh()
+    try:
+        return attempt()
+    except TokenExpired:
+        raise CRMAuthError(crm, f"{what}: refused a freshly refreshed token", status=401) from None

@@ -29,7 +29,7 @@ from crm_fill.adapters.errors import (
     RetryableCRMError,
     TokenExpired,
 )
-from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s
+from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s, with_refresh
 from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, money_parts, number_text
 from models import CallDirection, FieldType
 from models.proposal import FieldValue
@@ -166,32 +166,24 @@ class HubSpotAdapter(CRMAdapter):
 
     def _request(self, what: str, method: str, path: str, **kwargs: Any) -> Any:
         url = self._base + path
-        for refreshed in (False, True):
 
-            def send(client: httpx.Client) -> httpx.Response:
-                token = self.connection.access_token.get_secret_value()
-                return client.request(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+        def send(client: httpx.Client) -> httpx.Response:
+            token = self.connection.access_token.get_secret_value()
+            return client.request(method, url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
 
-            try:
-                return json_body(self.http.send(what, send, self._classify(what)))
-            except TokenExpired:
-                if refreshed or not self._can_refresh():
-                    raise CRMAuthError(self.crm, f"{what}: the access token was refused", status=401) from None
-                self._refresh()
-        raise AssertionError("the loop returns or raises")
-
-    def _can_refresh(self) -> bool:
         conn = self.connection
-        return conn.refresh_token is not None and conn.client_id is not None and conn.client_secret is not None
+        refresh = self._refresh if conn.refresh_token and conn.client_id and conn.client_secret else None
+        return with_refresh(
+            self.crm, what, lambda: json_body(self.http.send(what, send, self._classify(what))), refresh
+        )
 
     def _refresh(self) -> None:
         conn = self.connection
-        assert conn.refresh_token is not None and conn.client_secret is not None
         form = {
             "grant_type": "refresh_token",
             "client_id": conn.client_id or "",
-            "client_secret": conn.client_secret.get_secret_value(),
-            "refresh_token": conn.refresh_token.get_secret_value(),
+            "client_secret": conn.client_secret.get_secret_value() if conn.client_secret else "",
+            "refresh_token": conn.refresh_token.get_secret_value() if conn.refresh_token else "",
         }
         what = "POST /oauth/v1/token"
         response = self.http.send(

@@ -13,6 +13,7 @@ option id (or our value when none is mapped), lists as lists. 401/403 means the 
 """
 
 from collections.abc import Callable, Mapping
+from datetime import date
 from typing import Any
 
 import httpx
@@ -58,7 +59,7 @@ class WebhookAdapter(CRMAdapter):
                 return [mapping.enum_ids.get(item, item) for item in value]
             return mapping.enum_ids.get(str(value), str(value))
         if mapping.type == FieldType.date:
-            return value.isoformat() if hasattr(value, "isoformat") else str(value)
+            return value.isoformat() if isinstance(value, date) else str(value)
         return value
 
     def stored_value(self, mapping: FieldMapping, record: dict[str, Any]) -> Any:
