@@ -44,6 +44,7 @@ FIELD_MAP = FieldMap.model_validate(
             {"field": "expected_close_date", "crm_field": "UF_CRM_1700000104", "type": "date"},
             {"field": "budget_confirmed", "crm_field": "UF_CRM_1700000105", "type": "bool"},
             {"field": "next_step", "crm_field": "UF_CRM_1700000106", "type": "string"},
+            {"field": "discount_percent", "crm_field": "UF_CRM_1700000107", "type": "number"},
         ],
     }
 )
@@ -58,6 +59,7 @@ def server() -> Iterator[Bitrix24Server]:
         "UF_CRM_1700000103": UserField("enumeration", {"51": "amoCRM", "52": "HubSpot"}, multiple=True),
         "UF_CRM_1700000104": UserField("date"),
         "UF_CRM_1700000105": UserField("boolean"),
+        "UF_CRM_1700000107": UserField("double"),
     }  # UF_CRM_1700000106 was deleted from the portal: updates to it are ignored
     crm.deals = {
         "12": {"ID": "12", "TITLE": "Внедрение", "OPPORTUNITY": "0.00", "CURRENCY_ID": "RUB", "CONTACT_ID": "7"},
@@ -95,6 +97,7 @@ def test_write_by_deal_id_through_the_webhook_reads_back_in_the_portals_own_form
             proposal("competitors_mentioned", ["amoCRM", "HubSpot"]),
             proposal("expected_close_date", date(2025, 3, 14)),
             proposal("budget_confirmed", True),
+            proposal("discount_percent", 0.0),
         ],
     )
     crm.close()
@@ -104,7 +107,7 @@ def test_write_by_deal_id_through_the_webhook_reads_back_in_the_portals_own_form
     assert deal["UF_CRM_1700000101"] == "50000.00|RUB"
     assert deal["UF_CRM_1700000102"] == "46" and deal["UF_CRM_1700000103"] == ["51", "52"]
     assert deal["UF_CRM_1700000104"] == "2025-03-14T00:00:00+03:00"
-    assert deal["UF_CRM_1700000105"] == "1"
+    assert deal["UF_CRM_1700000105"] == "1" and deal["UF_CRM_1700000107"] == 0.0
     assert result.sent["expected_close_date"] == "2025-03-14T00:00:00+03:00"
 
 

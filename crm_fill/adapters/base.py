@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from crm_fill.adapters.errors import DealNotFound, PermanentCRMError
+from crm_fill.adapters.errors import DealNotFound
 from crm_fill.adapters.mapping import FieldMap, FieldMapping, comparable
 from crm_fill.approval import approved_values
 from models import CallDirection, FieldProposal
@@ -113,9 +113,6 @@ class CRMAdapter(ABC):
     def comparable_sent(self, mapping: FieldMapping, sent: Any) -> Any:
         """What `stored_value` should give back for a field written with `sent`; the value itself by default."""
         return sent
-
-    def refuse(self, message: str) -> PermanentCRMError:
-        return PermanentCRMError(self.crm, message)
 
     @abstractmethod
     def to_crm(self, mapping: FieldMapping, value: FieldValue) -> Any:

@@ -139,7 +139,8 @@ class Bitrix24Adapter(CRMAdapter):
 
     def _readable(self, mapping: FieldMapping, value: Any) -> Any:
         """Bitrix24 answers dates with its own offset and money with decimals: bring both to one form."""
-        if value in (None, "", False) and mapping.type != FieldType.bool:
+        empty = value is None or value is False or (isinstance(value, str | list) and not value)
+        if empty and mapping.type != FieldType.bool:
             return None
         if mapping.type == FieldType.date:
             try:

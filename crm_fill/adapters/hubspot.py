@@ -105,14 +105,14 @@ class HubSpotAdapter(CRMAdapter):
         properties = ",".join(mapping.crm_field for mapping in self.field_map.fields)
         try:
             return self._request(
-                "GET /crm/v3/objects/deals/{id}", "GET", f"/crm/v3/objects/deals/{deal_id}",
+                "GET /crm/v3/objects/deals/{id}", "GET", f"/crm/v3/objects/deals/{_id(deal_id)}",
                 params={"properties": properties},
             )  # fmt: skip
         except DealNotFound:
             return None
 
     def update_deal(self, deal_id: str, values: dict[str, Any]) -> None:
-        path = f"/crm/v3/objects/deals/{deal_id}"
+        path = f"/crm/v3/objects/deals/{_id(deal_id)}"
         self._request("PATCH /crm/v3/objects/deals/{id}", "PATCH", path, json={"properties": values})
         return None
 
@@ -234,6 +234,12 @@ class HubSpotAdapter(CRMAdapter):
                 self.crm, f"token refresh: {status}", status=status, retry_after_s=retry_after_s(response)
             )
         return CRMAuthError(self.crm, f"token refresh refused ({status}): connect HubSpot again", status=status)
+
+
+def _id(deal_id: str) -> str:
+    if not deal_id.isdigit():
+        raise DealNotFound("hubspot", f"'{deal_id}' is not a HubSpot deal id")
+    return deal_id
 
 
 def _rate_limit_wait(response: httpx.Response, policy: object) -> float:

@@ -6,7 +6,7 @@ masked, so a connection object can be logged or put in an error message without 
 `open_connection` gives the object back. A wrong key or a tampered value is an error, never a silent garbage token.
 """
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, SecretStr
@@ -62,7 +62,12 @@ class SecretBox:
 
 
 def _secret_field_names(cls: type[BaseModel]) -> list[str]:
-    return [name for name, info in cls.model_fields.items() if "SecretStr" in str(info.annotation)]
+    """Fields typed SecretStr or SecretStr | None."""
+    return [
+        name
+        for name, info in cls.model_fields.items()
+        if info.annotation is SecretStr or SecretStr in get_args(info.annotation)
+    ]
 
 
 def _secret_fields(connection: BaseModel) -> list[str]:
