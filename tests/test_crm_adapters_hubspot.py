@@ -147,7 +147,7 @@ def test_invalid_option_is_a_permanent_validation_error(server: HubSpotServer):
     assert not isinstance(refused.value, RetryableCRMError)
     with pytest.raises(DealNotFound):
         crm.write("999", [proposal("seats", 1.0)])
-    with pytest.raises(DealNotFound, match="no deal ../contacts/51"):
+    with pytest.raises(DealNotFound, match=r"no deal \.\./contacts/51"):
         crm.find_deal(deal_id="../contacts/51")
     server.fail_next(Answer(503, {"status": "error", "message": "Service Unavailable"}))
     with pytest.raises(RetryableCRMError, match="503"):
