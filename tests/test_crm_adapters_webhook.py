@@ -11,6 +11,7 @@ from crm_servers.base import Answer
 from crm_servers.webhook import WebhookReceiver
 
 from crm_fill.adapters import CRMAuthError, FieldMap, RetryableCRMError, WebhookAdapter, WebhookConnection
+from crm_fill.adapters.http import CRMHttp, RateLimiter
 from models import ProposalStatus
 from pipeline.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
@@ -120,3 +121,15 @@ def test_call_is_posted_with_its_recording_and_summary(adapter: WebhookAdapter, 
     [call] = receiver.calls
     assert call["call_id"] == "pbx-8841" and call["direction"] == "outbound" and call["duration_s"] == 274
     assert call["recording_url"].endswith("pbx-8841.mp3") and call["summary"].startswith("Клиент")
+
+
+def test_a_receiver_too_slow_or_down_is_retryable(receiver: WebhookReceiver):
+    http = CRMHttp("webhook", RateLimiter(100.0, 100), timeout_s=0.3)
+    crm = WebhookAdapter(WebhookConnection(url=receiver.url), FIELD_MAP, sign=signer(SECRET), http=http)
+    receiver.fail_next(Answer(200, {"deal_ids": ["D-2002"]}, delay_s=1.0))
+    with pytest.raises(RetryableCRMError, match="no answer in time"):
+        crm.find_deal(deal_id="D-2002")
+    receiver.stop()
+    with pytest.raises(RetryableCRMError, match="connection failed"):
+        crm.find_deal(deal_id="D-2002")
+    crm.close()

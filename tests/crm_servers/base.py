@@ -2,6 +2,7 @@
 
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +31,7 @@ class Answer:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    delay_s: float = 0.0  # answer this late (to outlast a client's timeout)
 
 
 @dataclass
@@ -106,6 +108,8 @@ def _handler(server: CRMServer) -> type[BaseHTTPRequestHandler]:
                 raw=self.rfile.read(length) if length else b"",
             )
             answer = server.dispatch(request)
+            if answer.delay_s:
+                time.sleep(answer.delay_s)
             payload = b"" if answer.body is None else json.dumps(answer.body, ensure_ascii=False).encode("utf-8")
             self.send_response(answer.status)
             if payload:
