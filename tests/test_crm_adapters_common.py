@@ -85,6 +85,8 @@ def test_field_map_file_loads_and_is_checked_against_the_field_schema(tmp_path: 
         (f"crm: pipedrive\nfields: [{ONE}]\n", "invalid field map: crm"),
         (f"crm: amocrm\ntimezone: Mars/Olympus\nfields: [{ONE}]\n", "unknown time zone"),
         (f"crm: hubspot\nfields: [{ONE}, {ONE}]\n", "fields mapped twice: \\['a'\\]"),
+        ("crm: webhook\nfields: [{field: a, crm_field: x, type: string}, {field: b, crm_field: x, type: string}]\n",
+         "two of our fields would overwrite: \\['x'\\]"),
     ],
 )  # fmt: skip
 def test_bad_field_map_files_name_the_problem(tmp_path: Path, text: str, problem: str):

@@ -86,6 +86,10 @@ class FieldMap(BaseModel):
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise ValueError(f"fields mapped twice: {twice}")
+        targets = [mapping.crm_field for mapping in self.fields]
+        shared = sorted({target for target in targets if targets.count(target) > 1})
+        if shared:
+            raise ValueError(f"CRM fields that two of our fields would overwrite: {shared}")
         return self
 
     @property
