@@ -12,6 +12,7 @@ from models import (
     CallResult,
     Conversation,
     ConversationMetrics,
+    DealSignal,
     DecisionSource,
     Evidence,
     FieldProposal,
@@ -20,6 +21,8 @@ from models import (
     Role,
     RoleMetrics,
     Scorecard,
+    SignalKind,
+    SignalSeverity,
     Summary,
     Transcript,
     Utterance,
@@ -402,6 +405,17 @@ def _call_with_pii() -> CallResult:
                 FieldProposal(field="budget", value=1500000.0, confidence=0.8, source="rule"),
             ],
             dropped_claims=0,
+            signals=[
+                DealSignal(
+                    kind=SignalKind.question_unanswered,
+                    severity=SignalSeverity.medium,
+                    message="Вопрос клиента остался без ответа",
+                    language="ru",
+                    subject="Перезвоните на 8 916 123 45 67?",
+                    evidence=[quote],
+                    source=DecisionSource.rule,
+                )
+            ],
         ),
         provenance=Provenance(
             callintel_version="t",
@@ -419,6 +433,7 @@ def _texts(result: CallResult) -> list[str]:
     a = result.analysis
     quotes = [e.quote for e in a.summary.evidence + a.scorecard.items[0].evidence if e.quote]
     quotes += [e.quote for p in a.proposals for e in p.evidence if e.quote]
+    quotes += [e.quote for signal in a.signals for e in signal.evidence if e.quote]
     return [
         result.transcript.text,
         *(u.text for u in result.conversation.utterances),
@@ -426,6 +441,7 @@ def _texts(result: CallResult) -> list[str]:
         *a.summary.key_points,
         a.summary.next_step or "",
         a.scorecard.items[0].note,
+        *(signal.subject or "" for signal in a.signals),
         *quotes,
     ]
 
@@ -452,6 +468,8 @@ def test_a_whole_call_is_redacted_and_the_raw_result_is_left_as_it_was() -> None
     assert values["next_step"] == "Позвонить на [PHONE]"
     assert values["notes"] == ["карта [CARD]", "ok"] and values["budget"] == 1500000.0
     assert shown.analysis.proposals[0].evidence[0].quote == "мой телефон [PHONE]"
+    assert shown.analysis.signals[0].subject == "Перезвоните на [PHONE]?"
+    assert shown.analysis.signals[0].evidence[0].quote == "мой телефон [PHONE]"
     assert shown.call.from_number == "+7 495 000-00-00"
     phone_word = next(w for w in shown.transcript.words if w.text == "[PHONE]")
     raw_digits = [w for w in raw.transcript.words if w.text in {"+7", "123-45-67"}]

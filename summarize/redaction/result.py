@@ -1,4 +1,5 @@
-"""Redacting a processed call for showing or publishing: transcript, turns, summary, scorecard and proposals.
+"""Redacting a processed call for showing or publishing: transcript, turns, summary, scorecard, deal-gap signals and
+proposals.
 
 Proposed CRM values are redacted like any text, except a value that is on its own one phone number or e-mail
 address while the redactor keeps proposed contacts: that is the contact the rep approves into the CRM. Their
@@ -6,7 +7,17 @@ quotes are redacted all the same. Call details from the PBX (numbers dialled, re
 left as they are.
 """
 
-from models import Analysis, CallResult, Conversation, Evidence, FieldProposal, ItemResult, Summary, Transcript
+from models import (
+    Analysis,
+    CallResult,
+    Conversation,
+    DealSignal,
+    Evidence,
+    FieldProposal,
+    ItemResult,
+    Summary,
+    Transcript,
+)
 from models.proposal import FieldValue
 from summarize.redaction.redactor import Redactor
 from summarize.redaction.words import redact_indexed, redact_word_sequences
@@ -80,6 +91,12 @@ def _redact_item(item: ItemResult, redactor: Redactor, language: str) -> ItemRes
     return item.model_copy(update={"note": redactor.text(item.note, language), "evidence": evidence})
 
 
+def _redact_signal(signal: DealSignal, redactor: Redactor, language: str) -> DealSignal:
+    subject = redactor.text(signal.subject, language) if signal.subject else signal.subject
+    evidence = redact_evidence(signal.evidence, redactor, language)
+    return signal.model_copy(update={"subject": subject, "evidence": evidence})
+
+
 def redact_analysis(analysis: Analysis, redactor: Redactor, language: str) -> Analysis:
     """`language` is the call's: it decides how phone numbers said without a country code are read."""
     scorecard = analysis.scorecard.model_copy(
@@ -90,6 +107,7 @@ def redact_analysis(analysis: Analysis, redactor: Redactor, language: str) -> An
             "summary": _redact_summary(analysis.summary, redactor, language),
             "scorecard": scorecard,
             "proposals": [redact_proposal(p, redactor, language) for p in analysis.proposals],
+            "signals": [_redact_signal(signal, redactor, language) for signal in analysis.signals],
         }
     )
 
