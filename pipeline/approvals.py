@@ -9,21 +9,24 @@ proposals are never part of a write.
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_fill.approval import Decision, DecisionError, decide
 from models import FieldProposal, ProposalStatus
 from models.events import ApprovedField, FieldsApproved
+from models.proposal import FieldValue
 from pipeline.call_setup import load_call, resolve_fields
 from pipeline.calls_admin import CallNotFound
 from pipeline.crm_outbox import queue_crm_writes
 from pipeline.db import Call, Proposal
 from pipeline.events import record_event
+from pipeline.redaction import redactor_for, shown_value
 from pipeline.settings import Settings
 
 ACCEPTED = (ProposalStatus.approved, ProposalStatus.edited)
+JSON_VALUE: TypeAdapter[FieldValue] = TypeAdapter(FieldValue)
 
 
 class FieldDecision(BaseModel):
@@ -74,17 +77,24 @@ def record_decisions(session: Session, settings: Settings, call_id: str, decisio
         decided = decide(
             proposal_of(row), decision.decision, edited_value=decision.value, spec=spec, reference=reference
         )
-        row.value = decided.model_dump(mode="json")["value"]
+        row.value = JSON_VALUE.dump_python(decided.value, mode="json")
         row.status = decided.status.value
     session.flush()
     proposals = [proposal_of(row) for row in rows.values()]
     accepted = [proposal for proposal in proposals if proposal.status in ACCEPTED]
+    # Subscribers see values as redaction leaves them, like the proposals in call.processed; the CRM gets them whole.
+    redactor = redactor_for(settings, setup.info)
+    language = setup.language or "ru"
     approved = FieldsApproved(
         call_id=call.id,
         external_id=call.external_id,
         provider=call.provider,
         fields=[
-            ApprovedField(field=p.field, value=p.model_dump(mode="json")["value"], status=p.status.value)
+            ApprovedField(
+                field=p.field,
+                value=JSON_VALUE.dump_python(shown_value(p.value, redactor, language), mode="json"),
+                status=p.status.value,
+            )
             for p in accepted
         ],
     )

@@ -14,18 +14,21 @@ from datetime import UTC, date
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from crm_fill.adapters import CallLog, CRMAdapter, CRMError, FieldMap, RetryableCRMError, SecretKeyError
 from models import Analysis, CallDirection, CallInfo, FieldProposal, FieldType
 from pipeline.crm_connections import CRMConnectionError, open_adapter
 from pipeline.crm_outbox import CRM_CALL_LOG, CRM_WRITE, queue_call_log
-from pipeline.db import Call, CallResultRow, Delivery
+from pipeline.db import Call, CallResultRow, CRMConnection, Delivery
 from pipeline.redaction import shown_analysis
 from pipeline.runtime import Runtime
 from pipeline.stages import output_key
 
 log = logging.getLogger(__name__)
+
+CRM_LOCK_SPACE = 7243012  # advisory lock key space of CRM connections (7243011 is the migration lock)
 
 
 @dataclass
@@ -38,9 +41,14 @@ class Attempt:
     retry_after_s: float | None = None
 
 
-def send_to_crm(runtime: Runtime, session: Session, delivery: Delivery) -> Attempt:
-    event, row = delivery.event, delivery.crm_connection
-    assert row is not None
+def send_to_crm(runtime: Runtime, session: Session, delivery: Delivery, row: CRMConnection) -> Attempt:
+    event = delivery.event
+    if session.get_bind().dialect.name == "postgresql":
+        # One delivery per CRM account at a time across workers: amoCRM rotates the refresh token, so two workers
+        # refreshing with the same old token at once would lock the second out. The lock is taken before the
+        # tokens are read, and the row is read again under it to pick up tokens another worker just saved.
+        session.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"), {"space": CRM_LOCK_SPACE, "id": row.id})
+        session.refresh(row)
     call = session.get(Call, event.call_id) if event.call_id else None
     if call is None:
         return Attempt(f"call {event.call_id} no longer exists", permanent=True)

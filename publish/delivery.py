@@ -115,7 +115,7 @@ def _deliver_next(
             return True
         at = clock()
         if crm is not None:
-            attempt = send_to_crm(runtime, session, delivery)
+            attempt = send_to_crm(runtime, session, delivery, crm)
             where = f"event {event.id} ({event.type}) to {crm.kind} connection {crm.id}"
         else:
             attempt = Attempt(error=_send(http, runtime.settings, delivery, at))

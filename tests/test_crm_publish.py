@@ -17,7 +17,7 @@ from sqlalchemy import select
 from crm_fill.adapters import AmoCRMConnection, FieldMap, SecretBox, generate_key
 from models import CallDirection, CallInfo
 from pipeline.crm_connections import connect
-from pipeline.db import CRMConnection, Proposal
+from pipeline.db import CRMConnection, OutboxEvent, Proposal
 from pipeline.directory import save_team
 from pipeline.runtime import Runtime
 from publish.delivery import deliver_due
@@ -168,6 +168,22 @@ def test_approved_and_edited_values_reach_amocrm_after_a_429_with_the_rotated_to
     }
     publish = runtime.broker.queues["publish"]  # type: ignore[attr-defined]
     assert dramatiq.Message.decode(publish.get_nowait()).args == (call_id,)
+    with runtime.db.session() as session:
+        [approved] = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "crm.fields.approved")).all()
+        assert approved.call_id == call_id
+        assert approved.payload["fields"] == [
+            {"field": "budget", "value": "100000", "status": "approved"},
+            {"field": "next_step", "value": "Демо во вторник в 11:00", "status": "edited"},
+        ]
+        statuses = dict(
+            session.execute(select(Proposal.field, Proposal.status).where(Proposal.call_id == call_id)).all()
+        )
+    assert statuses == {
+        "budget": "approved",
+        "next_step": "edited",
+        "deal_stage_suggestion": "rejected",
+        "expected_close_date": "proposed",
+    }
 
     # amoCRM first answers 429 with a wait longer than the adapter sits out, then the access token has expired.
     limited = problem(429, "Too Many Requests", "Too many requests")
