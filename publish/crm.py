@@ -49,6 +49,8 @@ def send_to_crm(runtime: Runtime, session: Session, delivery: Delivery, row: CRM
         # tokens are read, and the row is read again under it to pick up tokens another worker just saved.
         session.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"), {"space": CRM_LOCK_SPACE, "id": row.id})
         session.refresh(row)
+        if not row.enabled:
+            return Attempt("CRM connection removed", permanent=True)
     call = session.get(Call, event.call_id) if event.call_id else None
     if call is None:
         return Attempt(f"call {event.call_id} no longer exists", permanent=True)
