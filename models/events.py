@@ -48,3 +48,18 @@ class CallProcessed(BaseModel):
     items: list[ProcessedItem]
     proposals: list[ProcessedProposal]
     rep_talk_ratio: float
+
+
+class ApprovedField(BaseModel):
+    field: str
+    value: Any
+    status: str = Field(description="approved (as proposed) or edited (the rep's value).")
+
+
+class FieldsApproved(BaseModel):
+    """The values a rep accepted for a call, after all their decisions so far; what goes to the team's CRM."""
+
+    call_id: str
+    external_id: str | None
+    provider: str
+    fields: list[ApprovedField]

@@ -157,10 +157,14 @@ def delivery_list(
     from pipeline.runtime import default_runtime
     from publish.admin import list_deliveries
 
-    table = Table("id", "event", "call", "subscriber", "status", "attempts", "last error")
+    table = Table("id", "event", "call", "to", "status", "attempts", "last error")
     for d in list_deliveries(default_runtime(), status=status, call_id=call, limit=limit):  # type: ignore[arg-type]
+        note = d.last_error or ""
+        not_kept = [mismatch["field"] for mismatch in (d.result or {}).get("mismatches", [])]
+        if not_kept:
+            note = f"the CRM did not keep: {', '.join(not_kept)}"
         table.add_row(
-            str(d.id), d.event_type, d.call_id or "", d.subscriber_url, d.status, str(d.attempts), d.last_error or ""
+            str(d.id), d.event_type, d.call_id or "", d.subscriber_url or d.crm or "", d.status, str(d.attempts), note
         )
     Console().print(table)
 

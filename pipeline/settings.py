@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of the generic webhook.")
     webhook_tolerance_s: float = Field(default=300.0, gt=0, description="Oldest signed timestamp accepted.")
     s3_events_token: SecretStr | None = Field(default=None, description="Bearer token of bucket notifications.")
+    crm_secrets_key: SecretStr | None = Field(
+        default=None, description="Fernet key that CRM tokens are stored encrypted with (`callintel crm key`)."
+    )
     download_hosts: list[str] = Field(
         default_factory=list, description="Hosts recordings may be downloaded from ('*.example.com' allowed)."
     )

@@ -1,11 +1,11 @@
 """What the API and the CLI do with subscribers and deliveries: list them, add and remove, retry a dead one."""
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -24,12 +24,17 @@ class DeliveryView(BaseModel):
     event_id: str
     event_type: str
     call_id: str | None
-    subscriber_url: str
+    subscriber_url: str | None = Field(description="The subscriber's URL; None for a delivery to a CRM.")
+    crm: str | None = Field(default=None, description="For a delivery to a CRM: its kind and connection id.")
     status: DeliveryStatus
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
     delivered_at: datetime | None
+    result: dict[str, Any] | None = Field(
+        default=None,
+        description="For a CRM write: the deal, the values sent, `mismatches` (fields the CRM did not keep) and `ok`.",
+    )
 
 
 class SubscriberView(BaseModel):
@@ -43,17 +48,20 @@ class SubscriberView(BaseModel):
 
 
 def _view(delivery: Delivery) -> DeliveryView:
+    crm = delivery.crm_connection
     return DeliveryView(
         id=delivery.id,
         event_id=delivery.event_id,
         event_type=delivery.event.type,
         call_id=delivery.event.call_id,
-        subscriber_url=delivery.subscriber.url,
+        subscriber_url=delivery.subscriber.url if delivery.subscriber else None,
+        crm=f"{crm.kind} connection {crm.id}" if crm else None,
         status=delivery.status,  # type: ignore[arg-type]
         attempts=delivery.attempts,
         next_attempt_at=utc(delivery.next_attempt_at),
         last_error=delivery.last_error,
         delivered_at=utc(delivery.delivered_at) if delivery.delivered_at else None,
+        result=delivery.result,
     )
 
 
@@ -83,8 +91,10 @@ def retry_delivery(runtime: Runtime, delivery_id: int) -> DeliveryView | None:
             return None
         if delivery.status == "delivered":
             return _view(delivery)
-        if not delivery.subscriber.active:
+        if delivery.subscriber is not None and not delivery.subscriber.active:
             raise ValueError(f"delivery {delivery_id}: subscriber {delivery.subscriber.url} was removed")
+        if delivery.crm_connection is not None and not delivery.crm_connection.enabled:
+            raise ValueError(f"delivery {delivery_id}: its CRM connection was removed")
         delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, datetime.now(UTC)
         view = _view(delivery)
     send_publish(runtime, view.call_id)

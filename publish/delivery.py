@@ -1,4 +1,5 @@
-"""Sending due outbox deliveries to their subscribers: signed POSTs, retried with backoff, dead at the last try."""
+"""Sending due outbox deliveries: signed POSTs to subscribers and writes to CRM connections, retried with backoff,
+dead at the last try or when a CRM refuses one for good."""
 
 import logging
 import random
@@ -17,6 +18,7 @@ from pipeline.db import Delivery, OutboxEvent
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.signing import EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from publish.crm import Attempt, send_to_crm
 
 log = logging.getLogger(__name__)
 
@@ -101,42 +103,62 @@ def _deliver_next(
         delivery = _claim(session, call_id, cutoff)
         if delivery is None:
             return False
-        event, subscriber = delivery.event, delivery.subscriber
+        event, subscriber, crm = delivery.event, delivery.subscriber, delivery.crm_connection
         context = {"call_id": event.call_id}
-        if not subscriber.active:
+        gone = "subscriber removed" if subscriber is not None and not subscriber.active else None
+        if crm is not None and not crm.enabled:
+            gone = "CRM connection removed"
+        if gone:
             # Removed after this event was recorded: nobody wants it any more.
-            delivery.status, delivery.last_error = "dead", "subscriber removed"
+            delivery.status, delivery.last_error = "dead", gone
             done.dead += 1
             return True
         at = clock()
-        error = _send(http, runtime.settings, delivery, at)
-        delivery.attempts += 1
-        where = f"event {event.id} ({event.type}) to subscriber {subscriber.id} at {urlsplit(subscriber.url).hostname}"
-        if error is None:
-            delivery.status, delivery.delivered_at, delivery.last_error = "delivered", at, None
-            done.delivered += 1
-            log.info("delivered %s, attempt %d", where, delivery.attempts, extra=context)
-            return True
-        delivery.last_error = error
-        s = runtime.settings
-        if delivery.attempts >= s.publish_max_attempts:
-            delivery.status = "dead"
-            done.dead += 1
-            log.error("gave up on %s after %d attempts: %s", where, delivery.attempts, error, extra=context)
-            return True
-        wait = backoff_s(delivery.attempts, s.publish_min_backoff_s, s.publish_max_backoff_s)
-        delivery.next_attempt_at = at + timedelta(seconds=wait)
-        done.failed += 1
-        log.warning(
-            "attempt %d of %d failed for %s: %s; next in %.0f s",
-            delivery.attempts,
-            s.publish_max_attempts,
-            where,
-            error,
-            wait,
-            extra=context,
-        )
+        if crm is not None:
+            attempt = send_to_crm(runtime, session, delivery, crm)
+            where = f"event {event.id} ({event.type}) to {crm.kind} connection {crm.id}"
+        else:
+            attempt = Attempt(error=_send(http, runtime.settings, delivery, at))
+            host = urlsplit(subscriber.url).hostname if subscriber else None
+            where = f"event {event.id} ({event.type}) to subscriber {delivery.subscriber_id} at {host}"
+        _record(runtime.settings, delivery, attempt, at, where, done, context)
         return True
+
+
+def _record(
+    s: Settings, delivery: Delivery, attempt: Attempt, at: datetime, where: str, done: DeliveryRound, context: dict
+) -> None:
+    """The delivery's state after an attempt: delivered, pending until the next one, or dead."""
+    delivery.attempts += 1
+    error = attempt.error
+    if error is None:
+        delivery.status, delivery.delivered_at, delivery.last_error = "delivered", at, None
+        done.delivered += 1
+        log.info("delivered %s, attempt %d", where, delivery.attempts, extra=context)
+        return
+    delivery.last_error = error
+    if attempt.permanent or delivery.attempts >= s.publish_max_attempts:
+        delivery.status = "dead"
+        done.dead += 1
+        if attempt.permanent:
+            log.error("%s refused for good at attempt %d: %s", where, delivery.attempts, error, extra=context)
+        else:
+            log.error("gave up on %s after %d attempts: %s", where, delivery.attempts, error, extra=context)
+        return
+    # A CRM that said how long to wait is not asked again sooner, whatever the backoff would allow.
+    backoff = backoff_s(delivery.attempts, s.publish_min_backoff_s, s.publish_max_backoff_s)
+    wait = max(backoff, attempt.retry_after_s or 0)
+    delivery.next_attempt_at = at + timedelta(seconds=wait)
+    done.failed += 1
+    log.warning(
+        "attempt %d of %d failed for %s: %s; next in %.0f s",
+        delivery.attempts,
+        s.publish_max_attempts,
+        where,
+        error,
+        wait,
+        extra=context,
+    )
 
 
 def _claim(session: Session, call_id: str | None, cutoff: datetime) -> Delivery | None:
@@ -159,6 +181,7 @@ def _claim(session: Session, call_id: str | None, cutoff: datetime) -> Delivery 
 def _send(http: httpx.Client, settings: Settings, delivery: Delivery, at: datetime) -> str | None:
     """POST the event; None when the subscriber took it, else a short reason."""
     event, subscriber = delivery.event, delivery.subscriber
+    assert subscriber is not None
     envelope = Event(id=event.id, type=event.type, created_at=utc(event.created_at), data=event.payload)
     body = envelope.model_dump_json().encode("utf-8")
     timestamp = int(at.timestamp())

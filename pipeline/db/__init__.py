@@ -1,5 +1,6 @@
-"""The database: call state, stage runs, results, proposals, the team directory and the outbox."""
+"""The database: call state, stage runs, results, proposals, the team directory, CRM connections and the outbox."""
 
+from pipeline.db.crm import CRMConnection
 from pipeline.db.directory import Rep, StoredDocument, Team
 from pipeline.db.outbox import Delivery, OutboxEvent, Subscriber
 from pipeline.db.session import Database
@@ -7,6 +8,7 @@ from pipeline.db.tables import Base, Call, CallResultRow, Proposal, Recording, S
 
 __all__ = [
     "Base",
+    "CRMConnection",
     "Call",
     "CallResultRow",
     "Database",

@@ -1,5 +1,6 @@
-"""/calls: list and read calls, run a stage again, delete a call."""
+"""/calls: list and read calls, record the rep's decisions on proposed CRM values, run a stage again, delete a call."""
 
+import logging
 from datetime import datetime
 from typing import Annotated
 
@@ -7,12 +8,15 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
 from ingest.deps import get_runtime
-from models import CallStatus, Stage
+from models import CallStatus, ProposalStatus, Stage
+from pipeline.approvals import FieldDecision, record_decisions
 from pipeline.calls_admin import CallNotFound, RerunRefused, delete_call, rerun_stage
+from pipeline.queue.dispatch import send_publish
 from pipeline.runtime import Runtime
 from web.auth import require_api_token
 from web.call_views import CallDetail, CallPage, call_detail, list_calls
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/calls", tags=["calls"], dependencies=[Depends(require_api_token)])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
@@ -23,6 +27,17 @@ class RerunRequest(BaseModel):
     stage: Stage = Field(description="The stage to run again; the stages before it are not run again.")
     script: str | None = Field(default=None, description="Call script for analysis: built-in name, 'name@version'.")
     fields: str | None = Field(default=None, description="CRM field schema: built-in name, 'name@version'.")
+
+
+class DecisionsRequest(BaseModel):
+    decisions: list[FieldDecision] = Field(min_length=1, description="The rep's decisions, one per field.")
+
+
+class DecisionsAnswer(BaseModel):
+    call_id: str
+    approved: list[str] = Field(description="Fields whose approved or edited value now goes to the CRM.")
+    rejected: list[str]
+    crm_writes: int = Field(description="CRM connections of the call's team that a write was queued for.")
 
 
 class RerunAnswer(BaseModel):
@@ -81,6 +96,33 @@ def rerun(call_id: str, request: RerunRequest, runtime: RuntimeDep) -> RerunAnsw
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     return RerunAnswer(call_id=done.call_id, stage=done.stage, queued=done.queued)
+
+
+@router.post(
+    "/{call_id}/decisions",
+    summary="The rep's decisions on proposed CRM values: approve, edit (with the value) or reject",
+    responses={404: {}, 422: {"description": "no proposal for that field, or an edited value that does not fit"}},
+)
+def post_decisions(call_id: str, request: DecisionsRequest, runtime: RuntimeDep) -> DecisionsAnswer:
+    try:
+        with runtime.db.session() as session:
+            recorded = record_decisions(session, runtime.settings, call_id, request.decisions)
+    except CallNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    try:
+        send_publish(runtime, call_id)
+    except Exception:
+        # The deliveries are stored; the reconciler queues them once the broker is back.
+        log.warning("call %s: the publish queue is down; its CRM writes wait for the reconciler", call_id)
+    by_status = {p.field: p.status for p in recorded.proposals}
+    return DecisionsAnswer(
+        call_id=call_id,
+        approved=sorted(f for f, s in by_status.items() if s in (ProposalStatus.approved, ProposalStatus.edited)),
+        rejected=sorted(f for f, s in by_status.items() if s == ProposalStatus.rejected),
+        crm_writes=recorded.crm_writes,
+    )
 
 
 @router.delete("/{call_id}", status_code=204, summary="Delete a call from every store", responses={404: {}})

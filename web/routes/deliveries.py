@@ -1,4 +1,4 @@
-"""/deliveries: events on their way to subscribers, and sending a failed or dead one again."""
+"""/deliveries: events on their way to subscribers and CRMs, and sending a failed or dead one again."""
 
 from typing import Annotated
 
@@ -28,7 +28,7 @@ def get_deliveries(
 @router.post(
     "/{delivery_id}/retry",
     summary="Send a pending or dead delivery again now, with a fresh set of attempts",
-    responses={404: {}, 409: {"description": "its subscriber was removed"}},
+    responses={404: {}, 409: {"description": "its subscriber or CRM connection was removed"}},
 )
 def retry(delivery_id: int, runtime: RuntimeDep) -> DeliveryView:
     try:

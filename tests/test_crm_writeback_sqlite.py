@@ -1,0 +1,54 @@
+"""CRM write-back on the embedded SQLite database and local storage (no servers but a local HTTP server that
+implements amoCRM's documented API v4, tests/crm_servers/amocrm.py): a refreshed token is saved from its own
+transaction while the delivery's transaction is still open, and the write and the call log go through."""
+
+import json
+from pathlib import Path
+
+from crm_servers.amocrm import AmoCRMServer
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from crm_fill.adapters import AmoCRMConnection, SecretBox
+from pipeline.approvals import FieldDecision, record_decisions
+from pipeline.db import CRMConnection
+from pipeline.runtime import Runtime
+from pipeline.settings import Settings
+from publish.admin import list_deliveries
+from publish.delivery import deliver_due
+from tests.test_crm_publish import KEY, LEAD, NEXT_STEP, crm, processed_call, team_with_amocrm
+
+__all__ = ["crm"]  # the amoCRM server fixture, shared with the PostgreSQL test
+
+
+def test_write_back_with_a_token_refresh_on_sqlite(tmp_path: Path, crm: AmoCRMServer) -> None:
+    settings = Settings(data_dir=tmp_path, llm_backend="none", crm_secrets_key=SecretStr(KEY))
+    runtime = Runtime(settings)
+    team_id = team_with_amocrm(runtime, crm)
+    call_id = processed_call(runtime, team_id)
+    with runtime.db.session() as session:
+        recorded = record_decisions(
+            session,
+            settings,
+            call_id,
+            [FieldDecision(field="next_step", decision="edit", value="Next step: a demo on Tuesday")],
+        )
+    assert recorded.crm_writes == 1
+    crm.expire_access_token()
+
+    first = deliver_due(runtime, call_id)
+    rest = deliver_due(runtime, call_id)
+    assert (first.delivered + rest.delivered, first.failed + rest.failed, first.dead + rest.dead) == (2, 0, 0)
+
+    assert crm.lead_values(LEAD) == {NEXT_STEP: [{"value": "Next step: a demo on Tuesday"}]}
+    assert crm.leads[LEAD]["price"] == 0  # budget was not decided on
+    assert [call["uniq"] for call in crm.calls] == [call_id]
+    views = {view.event_type: view for view in list_deliveries(runtime, call_id=call_id) if view.crm}
+    assert views["crm.write"].result is not None and views["crm.write"].result["ok"] is True
+    assert views["crm.call_log"].status == "delivered"
+    assert crm.refreshes == 1
+    with runtime.db.session() as session:
+        sealed = session.scalars(select(CRMConnection.secrets)).one()
+    assert crm.refresh_token not in json.dumps(sealed)
+    stored = SecretBox(SecretStr(KEY)).open_connection(AmoCRMConnection, sealed)
+    assert stored.refresh_token.get_secret_value() == crm.refresh_token
