@@ -16,9 +16,9 @@ from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from publish.admin import list_deliveries
 from publish.delivery import deliver_due
-from tests.test_crm_publish import KEY, LEAD, NEXT_STEP, crm, processed_call, team_with_amocrm
+from tests.crm_calls import KEY, LEAD, NEXT_STEP, crm, processed_call, team_with_amocrm
 
-__all__ = ["crm"]  # the amoCRM server fixture, shared with the PostgreSQL test
+__all__ = ["crm"]  # the amoCRM server fixture
 
 
 def test_write_back_with_a_token_refresh_on_sqlite(tmp_path: Path, crm: AmoCRMServer) -> None:
