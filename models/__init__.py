@@ -8,12 +8,13 @@ from models.evidence import Evidence
 from models.fields import Extractor, FieldSchema, FieldSpec, FieldType
 from models.incoming import IncomingCall
 from models.metrics import ConversationMetrics, RoleMetrics
+from models.note_template import NoteTemplate, TemplateSection
 from models.proposal import FieldProposal, ProposalStatus
 from models.result import Analysis, CallResult, ModelInfo, Provenance
 from models.scorecard import Answer, DecisionSource, ItemResult, Scorecard, SectionResult
 from models.script import CallScript, Method, MetricCondition, ScriptItem, ScriptSection
 from models.stage import CallStatus, Stage
-from models.summary import Summary
+from models.summary import Summary, SummarySection
 from models.transcript import Transcript, Word
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "Method",
     "MetricCondition",
     "ModelInfo",
+    "NoteTemplate",
     "ProposalStatus",
     "Provenance",
     "Role",
@@ -53,6 +55,8 @@ __all__ = [
     "SectionResult",
     "Stage",
     "Summary",
+    "SummarySection",
+    "TemplateSection",
     "Transcript",
     "Utterance",
     "Word",
