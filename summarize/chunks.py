@@ -23,6 +23,8 @@ from summarize.prompt import KEY_POINTS, Prompt, transcript_lines
 logger = logging.getLogger(__name__)
 
 PromptFor = Callable[[Conversation, tuple[int, int] | None], Prompt]
+# Parts are measured with the longest part header they could get, so numbering never pushes one over budget.
+_WIDEST_PART = (999, 999)
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,7 @@ def ask_in_parts(
         transcript = sum(len(line) + 1 for line in transcript_lines(part, language, max_chars=10**9))
         if transcript > max_chars:
             return False
-        prompt = prompt_for(part, (1, 2))
+        prompt = prompt_for(part, _WIDEST_PART)
         return llm.count_tokens(prompt.system, prompt.user) <= llm.max_prompt_tokens
 
     if not fits(conversation.model_copy(update={"utterances": []})):

@@ -339,7 +339,7 @@ def test_the_starter_model_reads_a_call_in_parts() -> None:
     whole = build_prompt(conversation, [], [], language="en", sections=section_requests(template, "en"))
     empty = build_prompt(
         conversation.model_copy(update={"utterances": []}), [], [], language="en",
-        sections=section_requests(template, "en"), part=(1, 2),
+        sections=section_requests(template, "en"), part=(999, 999),
     )  # fmt: skip
     overhead, full = llm.count_tokens(empty.system, empty.user), llm.count_tokens(whole.system, whole.user)
     # Room for a little over half of the transcript: the call must be read in two parts.
@@ -353,3 +353,16 @@ def test_the_starter_model_reads_a_call_in_parts() -> None:
     assert [s.id for s in summary.sections] == ["progress", "open_questions", "next_step"]
     assert summary.sections[2].text is not None  # the rules find the demo even when the model does not
     _assert_grounded(summary, conversation)
+
+
+def test_the_context_setting_sets_the_prompt_budget_and_the_template_enters_the_config_hash() -> None:
+    from pipeline.engines import Engines
+    from pipeline.settings import Settings
+
+    remote = {"llm_backend": "openai", "llm_base_url": "http://127.0.0.1:9/v1", "llm_max_tokens": 1024}
+    llm = Engines(Settings(**remote, llm_context_tokens=4096)).llm
+    assert llm.max_prompt_tokens == 3072
+    assert llm.count_tokens("a" * 300, "б" * 300) >= 200  # errs long: 3 characters a token at most
+    with pytest.raises(ValueError, match="CALLINTEL_LLM_CONTEXT_TOKENS=1200 leaves no room"):
+        Engines(Settings(**remote, llm_context_tokens=1200)).llm  # noqa: B018 - building it is the check
+    assert Settings(summary_template="discovery").config_hash() != Settings().config_hash()
