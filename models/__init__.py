@@ -8,13 +8,14 @@ from models.evidence import Evidence
 from models.fields import Extractor, FieldSchema, FieldSpec, FieldType
 from models.incoming import IncomingCall
 from models.metrics import ConversationMetrics, RoleMetrics
+from models.note_template import NoteTemplate, TemplateSection
 from models.proposal import FieldProposal, ProposalStatus
 from models.result import Analysis, CallResult, ModelInfo, Provenance
 from models.scorecard import Answer, DecisionSource, ItemResult, Scorecard, SectionResult
 from models.script import CallScript, Method, MetricCondition, ScriptItem, ScriptSection
 from models.signals import DealSignal, SignalKind, SignalSeverity
 from models.stage import CallStatus, Stage
-from models.summary import Summary
+from models.summary import Summary, SummarySection
 from models.transcript import Transcript, Word
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Method",
     "MetricCondition",
     "ModelInfo",
+    "NoteTemplate",
     "ProposalStatus",
     "Provenance",
     "Role",
@@ -57,6 +59,8 @@ __all__ = [
     "SignalSeverity",
     "Stage",
     "Summary",
+    "SummarySection",
+    "TemplateSection",
     "Transcript",
     "Utterance",
     "Word",

@@ -43,6 +43,9 @@ def process(
     recordings: Annotated[list[Path] | None, typer.Argument(help="Recordings; a bundled sample call if none.")] = None,
     script: Annotated[str | None, typer.Option(help="Call script: a built-in name or a YAML file.")] = None,
     fields: Annotated[str | None, typer.Option(help="CRM field schema: a built-in name or a YAML file.")] = None,
+    template: Annotated[
+        str | None, typer.Option(help="Note template the summary fills: a bundled name (discovery) or a YAML file.")
+    ] = None,
     language: Annotated[LanguageChoice | None, typer.Option(help="Language of the calls.")] = None,
     channels: Annotated[str | None, typer.Option(help="Stereo layout, e.g. agent=1,customer=0.")] = None,
     meta: Annotated[
@@ -64,6 +67,7 @@ def process(
             channels=channels,
             meta=meta,
             rep_speaker=rep_speaker,
+            template=template,
         )
     except BadOptions as exc:
         raise fail(str(exc)) from None

@@ -18,6 +18,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+OPENAI_CONTEXT_TOKENS = 8192
+
+
+def _prompt_tokens(context_tokens: int, answer_tokens: int) -> int:
+    """What the context window leaves a prompt once the answer's budget is set aside."""
+    if context_tokens - answer_tokens < 256:
+        raise ValueError(
+            f"CALLINTEL_LLM_CONTEXT_TOKENS={context_tokens} leaves no room for a prompt after "
+            f"CALLINTEL_LLM_MAX_TOKENS={answer_tokens}"
+        )
+    return context_tokens - answer_tokens
+
+
 def _device(choice: str) -> str:
     if choice != "auto":
         return choice
@@ -84,7 +97,13 @@ class Engines:
             if not s.llm_base_url:
                 raise ValueError("CALLINTEL_LLM_BACKEND=openai needs CALLINTEL_LLM_BASE_URL")
             key = s.llm_api_key.get_secret_value() if s.llm_api_key else None
-            return OpenAICompatibleBackend(s.llm_base_url, s.llm_model, api_key=key, timeout_s=s.llm_timeout_s)
+            return OpenAICompatibleBackend(
+                s.llm_base_url,
+                s.llm_model,
+                api_key=key,
+                timeout_s=s.llm_timeout_s,
+                max_prompt_tokens=_prompt_tokens(s.llm_context_tokens or OPENAI_CONTEXT_TOKENS, s.llm_max_tokens),
+            )
         from pipeline.llm_models import starter_llm_dir
         from summarize.llm.transformers_backend import TransformersBackend
 
@@ -92,7 +111,10 @@ class Engines:
         if model == STARTER:
             model = starter_llm_dir(s.model_cache_dir)
         log.info("loading language model %s", model)
-        return TransformersBackend(model, device=_device(s.llm_device))
+        if s.llm_context_tokens is None:
+            return TransformersBackend(model, device=_device(s.llm_device))
+        limit = _prompt_tokens(s.llm_context_tokens, s.llm_max_tokens)
+        return TransformersBackend(model, device=_device(s.llm_device), max_input_tokens=limit)
 
 
 _engines: dict[str, Engines] = {}

@@ -43,6 +43,7 @@ class CallOptions:
         channels: str | None = None,
         meta: Path | None = None,
         rep_speaker: str | None = None,
+        template: str | None = None,
     ) -> "CallOptions":
         """Check every option before any recording is touched, so a typo fails at once with one clear line."""
         info = _load_meta(meta) if meta else CallInfo()
@@ -60,6 +61,10 @@ class CallOptions:
             stored["script"] = _checked(script, lambda ref: resolve_script(ref, "en"))
         if fields:
             stored["fields"] = _checked(fields, resolve_fields)
+        if template:
+            from summarize.templates import resolve_template
+
+            stored["template"] = _checked(template, resolve_template)
         if info.language:
             stored["language"] = info.language
         if rep_speaker:

@@ -56,6 +56,8 @@ def render_call(console: Console, source: str, result: CallResult) -> None:
     summary += [Text(f"• {point}") for point in a.summary.key_points]
     if a.summary.next_step:
         summary.append(Text(f"Next step: {a.summary.next_step}", "bold"))
+    for section in a.summary.sections:
+        summary.append(Text(f"{section.title}: ", "bold") + Text(section.text or "—", "" if section.text else "dim"))
     console.print(Panel(Group(*summary), title=f"Summary ({a.summary.source})", title_align="left"))
 
     m = a.metrics

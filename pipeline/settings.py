@@ -31,8 +31,10 @@ RESULT_SETTINGS = {
     "llm_base_url",
     "llm_max_tokens",
     "llm_max_prompt_chars",
+    "llm_context_tokens",
     "language",
     "summary_language",
+    "summary_template",
     "script",
     "fields",
 }
@@ -81,9 +83,20 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=120.0, gt=0)
     llm_max_tokens: int = Field(default=1280, ge=16, description="Answer budget per LLM request.")
     llm_max_prompt_chars: int = Field(default=6000, ge=500)
+    llm_context_tokens: int | None = Field(
+        default=None,
+        ge=512,
+        description="The model's context window; a prompt gets what the answer budget leaves. Unset: 8192 for "
+        "'openai', the transformers backend's own limit otherwise.",
+    )
 
     language: Literal["auto", "ru", "en"] = "auto"
-    summary_language: Literal["call", "ru", "en"] = "call"
+    summary_language: Literal["call", "auto", "ru", "en"] = Field(
+        default="call", description="'call' or 'auto': the call's own language."
+    )
+    summary_template: str = Field(
+        default="none", description="Note template the summary fills: 'none', a bundled name or a YAML path."
+    )
     script: str = Field(default="auto", description="'auto' (by call language), a built-in script name or a path.")
     fields: str = Field(default="default", description="A built-in field schema name or a path.")
 

@@ -124,12 +124,14 @@ def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
     from crm_fill.values import normalize_proposals
     from summarize.core import analyze
     from summarize.field_rules import extract_fields
+    from summarize.templates import resolve_template
 
     settings = runtime.settings
     conversation = load_output(runtime, call.id, "conversation", Conversation)
     script = resolve_script(call.script_ref, conversation.language, call.script_text)
     fields = resolve_fields(call.fields_ref, call.fields_text)
-    summary_language = None if settings.summary_language == "call" else settings.summary_language
+    summary_language = None if settings.summary_language in ("call", "auto") else settings.summary_language
+    template = resolve_template(call.options.get("template") or settings.summary_template)
     llm = runtime.engines.llm
     analysis = analyze(
         conversation,
@@ -141,6 +143,7 @@ def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
         summary_language=summary_language,
         max_prompt_chars=settings.llm_max_prompt_chars,
         max_tokens=settings.llm_max_tokens,
+        template=template,
     )
     proposals, rejected = normalize_proposals(analysis.proposals, fields, call.info)
     for item in rejected:

@@ -21,13 +21,16 @@ from models import (
     FieldSchema,
     FieldSpec,
     ItemResult,
+    NoteTemplate,
 )
+from summarize.chunks import ask_in_parts
 from summarize.grounding import ground_quote
-from summarize.llm.base import LLMBackend, LLMError
+from summarize.llm.base import LLMBackend
 from summarize.metrics import measure
-from summarize.prompt import Prompt, build_prompt
+from summarize.prompt import build_prompt
 from summarize.rules import RuleDecision, decide_by_rules
 from summarize.scorecard import build_scorecard, item_result
+from summarize.sections import fill_sections, section_requests
 from summarize.signals import detect_signals
 from summarize.summary import extractive_summary, summary_from_answer
 
@@ -76,14 +79,6 @@ def _llm_proposal(conversation: Conversation, spec: FieldSpec, answer: object) -
     return proposal, False
 
 
-def _ask(llm: LLMBackend, prompt: Prompt, call_id: str | None, max_tokens: int) -> dict | None:
-    try:
-        return llm.generate_json(prompt.system, prompt.user, prompt.schema, max_tokens=max_tokens)
-    except LLMError as exc:
-        logger.warning("LLM request failed for call %s: %s; rules and an extractive summary stand", call_id, exc)
-        return None
-
-
 def analyze(
     conversation: Conversation,
     script: CallScript,
@@ -95,13 +90,16 @@ def analyze(
     summary_language: str | None = None,
     max_prompt_chars: int = 6000,
     max_tokens: int = LLM_MAX_TOKENS,
+    template: NoteTemplate | None = None,
 ) -> Analysis:
     """Metrics, scorecard, summary, LLM field proposals and deal-gap signals for one call.
 
-    Rules decide what they can; one LLM request covers the open items, the summary and the fields with a question
-    that no rule proposed. Without an LLM, or when it fails, open items stay not_determined and the summary is
-    extractive. The returned proposals are `rule_proposals` followed by the grounded LLM proposals. Deal-gap
-    signals (`summarize.signals`) are read from the final scorecard and proposals, worded in the summary's language.
+    Rules decide what they can; one LLM request covers the open items, the summary (with the note `template`'s
+    sections, when given) and the fields with a question that no rule proposed; a call too long for the model's
+    context is asked in parts (`summarize.chunks`). Without an LLM, or when it fails, open items stay
+    not_determined and the summary and its sections are extractive. The returned proposals are `rule_proposals`
+    followed by the grounded LLM proposals. Deal-gap signals (`summarize.signals`) are read from the final
+    scorecard and proposals, worded in the summary's language.
     """
     language = summary_language or conversation.language
     metrics = measure(conversation)
@@ -110,16 +108,30 @@ def analyze(
     proposed = {p.field for p in rule_proposals}
     asked_fields = [spec for spec in fields.fields if spec.question and spec.name not in proposed]
 
+    requests = section_requests(template, language) if template is not None else []
     answer: dict | None = None
+    section_answers: dict[str, list[object]] | None = None
+    parts = 1
     if llm is not None:
-        prompt = build_prompt(
+        asked = ask_in_parts(
+            llm,
             conversation,
-            [d.item for d in open_items],
-            asked_fields,
+            lambda part, index: build_prompt(
+                part,
+                [d.item for d in open_items],
+                asked_fields,
+                language=language,
+                max_chars=max_prompt_chars,
+                sections=requests,
+                part=index,
+            ),
             language=language,
             max_chars=max_prompt_chars,
+            max_tokens=max_tokens,
+            call_id=call.call_id,
         )
-        answer = _ask(llm, prompt, call.call_id, max_tokens)
+        answer, parts = asked.answer, asked.parts
+        section_answers = asked.sections if answer is not None else None
 
     results = {d.item.id: d.result for d in decisions}
     llm_proposals: list[FieldProposal] = []
@@ -139,14 +151,21 @@ def analyze(
             if proposal is not None:
                 llm_proposals.append(proposal)
         summary = summary_from_answer(answer.get("summary") or {}, language)
-        if dropped:
-            logger.info("call %s: dropped %d LLM claims whose quotes are not in the transcript", call.call_id, dropped)
+    summary = summary or extractive_summary(conversation, language)
+    if template is not None:
+        sections, lost = fill_sections(conversation, template, language, section_answers, rule_proposals)
+        dropped += lost
+        summary = summary.model_copy(
+            update={"template_id": template.id, "template_version": template.version, "sections": sections}
+        )
+    if dropped:
+        logger.info("call %s: dropped %d LLM claims whose quotes are not in the transcript", call.call_id, dropped)
 
     scorecard = build_scorecard(script, [results[item.id] for item in script.items()])
     proposals = [*rule_proposals, *llm_proposals]
     return Analysis(
         metrics=metrics,
-        summary=summary or extractive_summary(conversation, language),
+        summary=summary.model_copy(update={"chunks": parts}),
         scorecard=scorecard,
         proposals=proposals,
         signals=detect_signals(conversation, scorecard, proposals, script=script, language=language),

@@ -1,8 +1,9 @@
 """The one LLM request per call: instructions, the transcript, the open script items and CRM fields, and the JSON
 schema the answer must follow (the backend enforces it by constrained decoding).
 
-The transcript is cut to `max_chars`: when it is longer, its beginning and its end are kept (greeting and
-qualification open a call, the offer and next step close it) and the middle is replaced by one marked gap line.
+A call too long for one request is read in parts (`summarize.chunks`), each within `max_chars`; a transcript
+given here that is still longer is cut: its beginning and its end are kept (greeting and qualification open a call,
+the offer and next step close it) and the middle is replaced by one marked gap line.
 """
 
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ KEY_POINT_CHARS = 100
 NEXT_STEP_CHARS = 120
 QUOTE_CHARS = 100
 VALUE_CHARS = 80
+SECTION_CHARS = 200
 _LABELS = {
     "ru": {Role.rep: "МЕНЕДЖЕР", Role.customer: "КЛИЕНТ", Role.unknown: "НЕИЗВЕСТНО"},
     "en": {Role.rep: "REP", Role.customer: "CUSTOMER", Role.unknown: "UNKNOWN"},
@@ -37,6 +39,8 @@ _TEXT = {
         "items": "Ответь на вопросы о работе менеджера (yes, no, n/a или not_determined) и дай цитату (quote):",
         "fields": "Заполни поля CRM значениями из разговора (value) с цитатой (quote); null, если не сказано:",
         "allowed": "допустимые значения",
+        "sections": ("Заполни разделы заметки (text) с цитатой (quote); null, если в звонке этого не обсуждали:"),
+        "part": "Это часть {index} из {total} длинного звонка: отвечай только по этой части.",
     },
     "en": {
         "system": (
@@ -52,6 +56,8 @@ _TEXT = {
         "items": "Answer these questions about the rep (yes, no, n/a or not_determined) with a quote (quote):",
         "fields": "Fill these CRM fields from the conversation (value) with a quote (quote); null when not said:",
         "allowed": "allowed values",
+        "sections": "Fill these note sections (text) with a quote (quote); null when the call did not discuss it:",
+        "part": "This is part {index} of {total} of a long call: answer from this part only.",
     },
 }
 
@@ -128,9 +134,20 @@ def _field_schema(spec: FieldSpec) -> dict:
     }
 
 
-def answer_schema(items: Sequence[ScriptItem], fields: Sequence[FieldSpec]) -> dict:
-    """The JSON schema of the whole answer: summary, one entry per open item, one per asked field."""
+def _section_schema() -> dict:
     return {
+        "type": "object",
+        "properties": {"text": _nullable(SECTION_CHARS), "quote": _nullable(QUOTE_CHARS)},
+        "required": ["text", "quote"],
+    }
+
+
+def answer_schema(
+    items: Sequence[ScriptItem], fields: Sequence[FieldSpec], sections: Sequence[tuple[str, str]] = ()
+) -> dict:
+    """The JSON schema of the whole answer: summary, one entry per open item, one per asked field, and one per note
+    template section when a template is used."""
+    schema = {
         "type": "object",
         "properties": {
             "summary": {
@@ -159,6 +176,14 @@ def answer_schema(items: Sequence[ScriptItem], fields: Sequence[FieldSpec]) -> d
         },
         "required": ["summary", "items", "fields"],
     }
+    if sections:
+        schema["properties"]["sections"] = {
+            "type": "object",
+            "properties": {section_id: _section_schema() for section_id, _ in sections},
+            "required": [section_id for section_id, _ in sections],
+        }
+        schema["required"].append("sections")
+    return schema
 
 
 def build_prompt(
@@ -168,10 +193,19 @@ def build_prompt(
     *,
     language: str,
     max_chars: int = 6000,
+    sections: Sequence[tuple[str, str]] = (),
+    part: tuple[int, int] | None = None,
 ) -> Prompt:
-    """The request for one call, in `language` ('ru' or 'en'; other languages are asked in English)."""
+    """The request for one call, in `language` ('ru' or 'en'; other languages are asked in English).
+
+    `sections` are a note template's (id, instruction) pairs; `part` is (index, total) when `conversation` is one
+    part of a long call.
+    """
     text = _TEXT[prompt_language(language)]
-    parts = [text["transcript"], *transcript_lines(conversation, language, max_chars), "", text["summary"]]
+    parts = [text["part"].format(index=part[0], total=part[1])] if part is not None else []
+    parts += [text["transcript"], *transcript_lines(conversation, language, max_chars), "", text["summary"]]
+    if sections:
+        parts += ["", text["sections"], *(f"- {section_id}: {instruction}" for section_id, instruction in sections)]
     if items:
         parts += ["", text["items"], *(f"- {item.id}: {item.question}" for item in items)]
     if fields:
@@ -182,7 +216,7 @@ def build_prompt(
     return Prompt(
         system=text["system"],
         user="\n".join(parts),
-        schema=answer_schema(items, fields),
+        schema=answer_schema(items, fields, sections),
         item_ids=tuple(item.id for item in items),
         field_names=tuple(spec.name for spec in fields),
     )

@@ -194,10 +194,14 @@ class FixedAnswerLLM:
     """
 
     info = ModelInfo(stage="analyze", name="fixed-answer", version="1")
+    max_prompt_tokens = 100_000
 
     def __init__(self, answer: dict | None) -> None:
         self.answer = answer
         self.requests: list[tuple[str, str, dict]] = []
+
+    def count_tokens(self, system: str, user: str) -> int:
+        return len(system) + len(user)
 
     def generate_json(self, system: str, user: str, schema: dict, *, max_tokens: int = 512) -> dict:
         self.requests.append((system, user, schema))

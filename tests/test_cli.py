@@ -60,6 +60,7 @@ def test_readable_report(tmp_path: Path, data_dir: Path) -> None:
         ("--script", "id: x\nversion: '1'\nsections: [\n", "line"),
         ("--script", "id: x\nversion: '1'\ntitle: t\nlanguage: en\nsections: []\n", "sections"),
         ("--fields", "id: f\nversion: '1'\ntitle: t\nfields:\n  - {name: stage, title: S, type: enum}\n", "stage"),
+        ("--template", "id: t\nversion: '1'\nlanguages: [en]\ntitle: {en: T}\nsections: []\n", "sections"),
     ],
 )
 def test_bad_script_or_field_file(tmp_path: Path, data_dir: Path, option: str, content: str, problem: str) -> None:

@@ -24,6 +24,7 @@ from models import (
     SignalKind,
     SignalSeverity,
     Summary,
+    SummarySection,
     Transcript,
     Utterance,
     Word,
@@ -375,6 +376,13 @@ def _call_with_pii() -> CallResult:
                 next_step="Перезвонить на +79161234567",
                 evidence=[quote],
                 source="llm",
+                template_id="discovery",
+                template_version="1",
+                sections=[
+                    SummarySection(
+                        id="next_step", title="Следующий шаг", text="Звонок на 89161234567", evidence=[quote]
+                    )
+                ],
             ),
             scorecard=Scorecard(
                 script_id="s",
@@ -440,6 +448,8 @@ def _texts(result: CallResult) -> list[str]:
         a.summary.text,
         *a.summary.key_points,
         a.summary.next_step or "",
+        *(section.text or "" for section in a.summary.sections),
+        *(e.quote or "" for section in a.summary.sections for e in section.evidence),
         a.scorecard.items[0].note,
         *(signal.subject or "" for signal in a.signals),
         *quotes,
@@ -468,6 +478,7 @@ def test_a_whole_call_is_redacted_and_the_raw_result_is_left_as_it_was() -> None
     assert values["next_step"] == "Позвонить на [PHONE]"
     assert values["notes"] == ["карта [CARD]", "ok"] and values["budget"] == 1500000.0
     assert shown.analysis.proposals[0].evidence[0].quote == "мой телефон [PHONE]"
+    assert shown.analysis.summary.sections[0].text == "Звонок на [PHONE]"
     assert shown.analysis.signals[0].subject == "Перезвоните на [PHONE]?"
     assert shown.analysis.signals[0].evidence[0].quote == "мой телефон [PHONE]"
     assert shown.call.from_number == "+7 495 000-00-00"

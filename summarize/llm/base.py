@@ -15,6 +15,11 @@ class LLMError(RuntimeError):
 
 class LLMBackend(Protocol):
     info: ModelInfo
+    max_prompt_tokens: int  # the longest prompt (system and user together) the backend takes
+
+    def count_tokens(self, system: str, user: str) -> int:
+        """How many tokens this prompt takes, as the model counts them (or a safe estimate where it cannot)."""
+        ...
 
     def generate_json(self, system: str, user: str, schema: dict[str, Any], *, max_tokens: int = 512) -> dict[str, Any]:
         """Ask the model; the reply is a JSON object valid against `schema`, or `LLMError` is raised."""

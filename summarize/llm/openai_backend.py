@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 
 _FENCE = re.compile(r"^\s*```(?:json)?\s*\n?(.*?)\n?\s*```\s*$", re.DOTALL | re.IGNORECASE)
 _RETRYABLE_STATUS = {408, 409, 429}
+# The server's tokenizer is not known here: a prompt is counted at this many characters per token, fewer than
+# common tokenizers spend on Russian or English text, so the estimate errs long and a prompt never overflows.
+CHARS_PER_TOKEN = 3
+_MESSAGE_OVERHEAD_TOKENS = 8
 
 
 class _Retryable(Exception):
@@ -52,10 +56,12 @@ class OpenAICompatibleBackend:
         api_key: str | None = None,
         timeout_s: float = 120,
         version: str = "unspecified",
+        max_prompt_tokens: int = 6912,
     ):
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
+        self.max_prompt_tokens = max_prompt_tokens
         self.info = ModelInfo(stage="analyze", name=model, version=version)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=httpx.Timeout(timeout_s))
@@ -68,6 +74,10 @@ class OpenAICompatibleBackend:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def count_tokens(self, system: str, user: str) -> int:
+        """An estimate that errs long: the server's tokenizer is not available to the client."""
+        return -(-(len(system) + len(user)) // CHARS_PER_TOKEN) + 2 * _MESSAGE_OVERHEAD_TOKENS
 
     def generate_json(self, system: str, user: str, schema: dict[str, Any], *, max_tokens: int = 512) -> dict[str, Any]:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]

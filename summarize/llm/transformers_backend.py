@@ -104,6 +104,14 @@ class TransformersBackend:
             version=version or revision or f"transformers {transformers.__version__}",
         )
 
+    @property
+    def max_prompt_tokens(self) -> int:
+        return self.max_input_tokens
+
+    def count_tokens(self, system: str, user: str) -> int:
+        """The prompt's length in the model's own tokens, chat template included."""
+        return len(self._prompt_ids([{"role": "system", "content": system}, {"role": "user", "content": user}]))
+
     def generate_json(self, system: str, user: str, schema: dict[str, Any], *, max_tokens: int = 512) -> dict[str, Any]:
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         return _parse_reply(self.generate_chats([messages], [schema], max_tokens=max_tokens)[0], schema, max_tokens)

@@ -82,6 +82,15 @@ def _redact_summary(summary: Summary, redactor: Redactor, language: str) -> Summ
             "key_points": [redactor.text(point, language) for point in summary.key_points],
             "next_step": redactor.text(summary.next_step, language) if summary.next_step else summary.next_step,
             "evidence": redact_evidence(summary.evidence, redactor, language),
+            "sections": [
+                section.model_copy(
+                    update={
+                        "text": redactor.text(section.text, language) if section.text else section.text,
+                        "evidence": redact_evidence(section.evidence, redactor, language),
+                    }
+                )
+                for section in summary.sections
+            ],
         }
     )
 
