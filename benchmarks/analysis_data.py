@@ -68,7 +68,9 @@ def conversation(language: str, turns: Sequence[tuple[Role, str, float | None, f
             start = clock
             end = start + WORD_S * len(text.split())
         words = _words(text, start, end)
-        utterances.append(Utterance(speaker=role.value, role=role, start=words[0].start, end=words[-1].end, words=words))
+        utterances.append(
+            Utterance(speaker=role.value, role=role, start=words[0].start, end=words[-1].end, words=words)
+        )
         clock = max(clock, end + PAUSE_S)
     utterances.sort(key=lambda u: u.start)
     return Conversation(

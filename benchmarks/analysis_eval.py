@@ -107,9 +107,7 @@ def _quotes(analysis: Analysis) -> list[str]:
     return [e.quote for e in evidence if e.quote]
 
 
-def run_call(
-    call: EvalCall, script: CallScript, fields: FieldSchema, llm: LLMBackend | None
-) -> tuple[Analysis, float]:
+def run_call(call: EvalCall, script: CallScript, fields: FieldSchema, llm: LLMBackend | None) -> tuple[Analysis, float]:
     info = CallInfo(call_id=call.call_id, started_at=STARTED_AT, language=call.conversation.language)
     started = time.perf_counter()
     conversation = call.conversation
