@@ -125,3 +125,10 @@ def test_identifiers_keep_to_their_own_label():
     assert find_identifiers("Username: cminh730", ["order id"]) == []
     assert [m.value for m in find_identifiers("Username: cminh730", ["username"])] == ["cminh730"]
     assert find_identifiers("cminh730@email.com and the year 2019", ["username"]) == []
+
+
+def test_russian_amounts_with_the_scale_first():
+    assert [m.value for m in find_money("Думаю, тысяч сто пятьдесят в год, не больше.")] == ["150000"]
+    assert [m.value for m in find_money("около миллиона рублей в год")] == ["1000000 RUB"]
+    assert find_money("тысячи клиентов") == []
+    assert find_money("thousands of users") == []
