@@ -35,6 +35,7 @@ from summarize.field_rules import extract_fields
 from summarize.llm.base import LLMBackend
 
 STARTED_AT = datetime(2025, 2, 19, 14, 5, tzinfo=UTC)
+TYPED_FIELD_SETS = ("hvb", "abcd")
 console = Console()
 
 
@@ -194,6 +195,27 @@ def print_set(result: dict, title: str) -> None:
         )
 
 
+def print_typed_fields(scores: list[SetScore], title: str) -> dict:
+    """Per-field precision and recall over the Harper Valley and ABCD sets together (the typed-field targets)."""
+    merged: dict[str, FieldCounts] = {}
+    for score in scores:
+        if score.name not in TYPED_FIELD_SETS:
+            continue
+        for name, counts in score.fields.items():
+            total = merged.setdefault(name, FieldCounts())
+            total.tp, total.fp, total.fn = total.tp + counts.tp, total.fp + counts.fp, total.fn + counts.fn
+    if not merged:
+        return {}
+    pooled = FieldCounts(*(sum(getattr(c, k) for c in merged.values()) for k in ("tp", "fp", "fn")))
+    table = Table(title=title, show_header=True)
+    for column in ("field", "precision", "recall", "tp", "fp", "fn"):
+        table.add_column(column, justify="left" if column == "field" else "right")
+    for name, c in [*merged.items(), ("all typed fields", pooled)]:
+        table.add_row(name, _fmt(c.precision), _fmt(c.recall), str(c.tp), str(c.fp), str(c.fn))
+    console.print(table)
+    return {name: {"precision": c.precision, "recall": c.recall} for name, c in [*merged.items(), ("all", pooled)]}
+
+
 def _starter_llm() -> LLMBackend:
     from pipeline.llm_models import starter_llm_dir
     from summarize.llm.transformers_backend import TransformersBackend
@@ -235,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     mode = "starter LLM + rules" if llm else "rules only (no LLM)"
     limit = f", at most {args.limit} calls per set" if args.limit else ""
     console.print(f"analyze-stage evaluation: {mode}{limit}; shared data: {SHARED_DATA}")
-    results = []
+    results, scores = [], []
     for name in names:
         try:
             calls = LOADERS[name]()
@@ -250,8 +272,10 @@ def main(argv: list[str] | None = None) -> int:
             score_call(score, call, analysis, fields, seconds)
         result = score.summary()
         results.append(result)
+        scores.append(score)
         print_set(result, f"{name}: {mode}{limit}")
     report: dict = {"llm": args.llm, "limit": args.limit, "sets": results}
+    report["typed_fields_hvb_abcd"] = print_typed_fields(scores, f"typed fields, hvb + abcd: {mode}{limit}")
     if llm is not None:
         report["five_minute_call"] = _five_minutes(llm)
         if report["five_minute_call"]:
