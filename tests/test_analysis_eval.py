@@ -3,7 +3,7 @@ builder of Conversations from text turns."""
 
 import pytest
 
-from benchmarks.analysis_data import conversation, load_ru
+from benchmarks.analysis_data import DataMissing, conversation, load_hvb, load_ru
 from benchmarks.analysis_metrics import (
     FieldCounts,
     ItemCounts,
@@ -85,3 +85,8 @@ def test_written_russian_calls_load_with_labels():
     assert len(calls) == 20
     assert all(call.conversation.language == "ru" and call.items and call.fields for call in calls)
     assert {answer for call in calls for answer in call.items.values()} == {"yes", "no", "n/a"}
+
+
+def test_a_missing_shared_data_folder_is_named(tmp_path):
+    with pytest.raises(DataMissing, match="calls_en/hvb not found"):
+        load_hvb(tmp_path / "shared" / "data")
