@@ -8,8 +8,10 @@ Sets (read in place from `../shared/data`, never copied; the Russian set is in t
 - `dialogsum`: DialogSum dialogues (CC BY-NC-SA 4.0): three human summaries each.
 - `ru`: Russian sales calls written for evaluation (`eval_data/ru_calls/`): hand labels for items and fields.
 
-Text without times is spoken at a steady `WORD_S` seconds per word with `PAUSE_S` between turns; a turn with a
-start and duration gets its words spread evenly over it.
+Text without times is spoken at a steady `WORD_S` seconds per word with `LINE_PAUSE_S` between lines, one utterance
+per line. A turn with a start and duration (Harper Valley) gets its words spread evenly over it, and a speaker's
+turns with pauses no longer than the speaker split's (`diarize.assign.PAUSE_S`) become one utterance, as they would
+coming from a recording: a caller dictating a phone number over three short turns is one utterance.
 """
 
 import json
@@ -20,12 +22,13 @@ from pathlib import Path
 import yaml
 
 from benchmarks.recordings import ROOT
+from diarize.assign import PAUSE_S
 from models import Conversation, Role, Utterance, Word
 
 SHARED_DATA = ROOT.parent / "shared" / "data"
 EVAL_DATA = Path(__file__).parent / "eval_data"
 WORD_S = 0.4
-PAUSE_S = 0.6
+LINE_PAUSE_S = 0.6
 
 # ABCD agent actions that show a script step was done (the agent logs them in its console as it follows the guideline).
 ABCD_ACTION_ITEMS: dict[str, frozenset[str]] = {
@@ -57,8 +60,27 @@ def _words(text: str, start: float, end: float) -> list[Word]:
     ]
 
 
-def conversation(language: str, turns: Sequence[tuple[Role, str, float | None, float | None]]) -> Conversation:
-    """A Conversation from (role, text, start_s, end_s) turns; missing times are synthesised at a steady pace."""
+def _joined(utterances: list[Utterance], pause_s: float) -> list[Utterance]:
+    """Consecutive utterances of one role with at most `pause_s` between them as one, as the speaker split does."""
+    joined: list[Utterance] = []
+    for utterance in utterances:
+        previous = joined[-1] if joined else None
+        if previous and previous.role == utterance.role and utterance.start - previous.end <= pause_s:
+            joined[-1] = previous.model_copy(update={"end": utterance.end, "words": previous.words + utterance.words})
+        else:
+            joined.append(utterance)
+    return joined
+
+
+def conversation(
+    language: str,
+    turns: Sequence[tuple[Role, str, float | None, float | None]],
+    join_within_s: float | None = None,
+) -> Conversation:
+    """A Conversation from (role, text, start_s, end_s) turns; missing times are synthesised at a steady pace.
+
+    With `join_within_s`, a role's consecutive turns with no longer pause between them become one utterance.
+    """
     utterances: list[Utterance] = []
     clock = 0.5
     for role, text, start, end in turns:
@@ -71,8 +93,10 @@ def conversation(language: str, turns: Sequence[tuple[Role, str, float | None, f
         utterances.append(
             Utterance(speaker=role.value, role=role, start=words[0].start, end=words[-1].end, words=words)
         )
-        clock = max(clock, end + PAUSE_S)
+        clock = max(clock, end + LINE_PAUSE_S)
     utterances.sort(key=lambda u: u.start)
+    if join_within_s is not None:
+        utterances = _joined(utterances, join_within_s)
     return Conversation(
         language=language,
         duration_s=round(max(u.end for u in utterances) + 1.0, 3),
@@ -115,7 +139,7 @@ def load_hvb(root: Path = SHARED_DATA) -> list[EvalCall]:
             "amount": [str(task[key]) for key in ("transfer amount", "money amount") if key in task],
         }
         kinds = {"customer_phone": "phone", "amount": "money"}
-        conv = conversation("en", _hvb_turns(raw))
+        conv = conversation("en", _hvb_turns(raw), join_within_s=PAUSE_S)
         calls.append(EvalCall("hvb", path.stem, conv, labels, kinds))
     return calls
 
@@ -196,7 +220,7 @@ def five_minute_call(root: Path = SHARED_DATA) -> Conversation:
         call_turns = _hvb_turns(json.loads(path.read_text()))
         for role, text, start, end in call_turns:
             if offset + (end or 0) > 300:
-                return conversation("en", turns)
+                return conversation("en", turns, join_within_s=PAUSE_S)
             turns.append((role, text, offset + (start or 0), offset + (end or 0)))
         offset += max(end or 0 for _, _, _, end in call_turns) + 1.0
-    return conversation("en", turns)
+    return conversation("en", turns, join_within_s=PAUSE_S)

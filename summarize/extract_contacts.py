@@ -2,7 +2,8 @@
 
 Phones are found by `phonenumbers` (valid numbers, in Russian and international formats; a number without a
 country code is read in the region of the call's language) and kept in E.164 form ("+79161234567"). A number that
-is possible but not valid in its region counts only when written in phone grouping ("(977) 625-2661"). Digits right
+is possible but not valid in its region counts only when written in phone grouping ("(977) 625-2661") or spoken
+digit by digit ("seven one five one three nine ...", "восемь девять один шесть ..."), as callers dictate. Digits right
 after words that introduce an order, invoice, contract, account or tax number are not a phone, even when they would
 dial. E-mail addresses are kept lower-cased.
 
@@ -26,6 +27,12 @@ _NOT_A_PHONE = re.compile(
     re.IGNORECASE,
 )
 _GROUPED = re.compile(r"^\+?[\d\s]*\(\d{3}\)\s*\d{3}[-\s]\d{2}-?\d{2}$|^\d{3}-\d{3}-\d{4}$")
+_DIGIT_WORDS = {
+    "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9",
+    "ноль": "0", "нуль": "0", "один": "1", "одна": "1", "два": "2", "две": "2", "три": "3", "четыре": "4",
+    "пять": "5", "шесть": "6", "семь": "7", "восемь": "8", "девять": "9",
+}  # fmt: skip
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-zа-я]{2,}", re.IGNORECASE)
 
 
@@ -46,7 +53,41 @@ def find_phones(text: str, language: str) -> list[ContactMention]:
             continue
         number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
         mentions.append(ContactMention(match.start, match.end, number))
-    return mentions
+    for start, end, digits in _spoken_digit_runs(text):
+        if _NOT_A_PHONE.search(text[:start]) or any(m.start < end and start < m.end for m in mentions):
+            continue
+        try:
+            parsed = phonenumbers.parse(digits, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_possible_number(parsed):
+            mentions.append(
+                ContactMention(start, end, phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+            )
+    return sorted(mentions, key=lambda m: m.start)
+
+
+def _spoken_digit_runs(text: str) -> list[tuple[int, int, str]]:
+    """Runs of at least seven digits said a word (or a short digit group) at a time: (start, end, digits)."""
+    runs: list[tuple[int, int, str]] = []
+    current: list[tuple[re.Match[str], str]] = []
+
+    def close() -> None:
+        digits = "".join(value for _, value in current)
+        if len(digits) >= 7 and any(not match.group().isdigit() for match, _ in current):
+            runs.append((current[0][0].start(), current[-1][0].end(), digits))
+
+    for token in re.finditer(r"[^\W_]+", text):
+        word = token.group().casefold()
+        value = _DIGIT_WORDS.get(word) or (word if word.isdigit() and len(word) <= 4 else None)
+        joined = bool(current) and not text[current[-1][0].end() : token.start()].strip(" ,.-")
+        if value is None or (current and not joined):
+            close()
+            current = []
+        if value is not None:
+            current.append((token, value))
+    close()
+    return runs
 
 
 def find_emails(text: str) -> list[ContactMention]:

@@ -90,3 +90,20 @@ def test_written_russian_calls_load_with_labels():
 def test_a_missing_shared_data_folder_is_named(tmp_path):
     with pytest.raises(DataMissing, match="calls_en/hvb not found"):
         load_hvb(tmp_path / "shared" / "data")
+
+
+def test_turns_with_short_pauses_join_into_one_utterance():
+    turns = [
+        (Role.rep, "what is your phone number", 0.0, 1.5),
+        (Role.customer, "seven one five", 2.0, 3.0),
+        (Role.customer, "one three nine", 3.8, 4.8),
+        (Role.customer, "zero seven eight seven", 9.0, 10.0),
+    ]
+    utterances = conversation("en", turns, join_within_s=1.5).utterances
+    assert [u.text for u in utterances] == [
+        "what is your phone number",
+        "seven one five one three nine",
+        "zero seven eight seven",
+    ]
+    assert utterances[1].start == 2.0 and utterances[1].end <= 4.8
+    assert len(conversation("en", turns).utterances) == 4

@@ -132,3 +132,12 @@ def test_russian_amounts_with_the_scale_first():
     assert [m.value for m in find_money("около миллиона рублей в год")] == ["1000000 RUB"]
     assert find_money("тысячи клиентов") == []
     assert find_money("thousands of users") == []
+
+
+def test_phones_dictated_digit_by_digit():
+    dictated = "my phone number is five seven zero, four four eight, zero three seven four"
+    assert [m.value for m in find_phones(dictated, "en")] == ["+15704480374"]
+    said = "восемь девять один шесть один два три четыре пять шесть семь"
+    assert [m.value for m in find_phones(said, "ru")] == ["+79161234567"]
+    assert find_phones("I have one two three items", "en") == []
+    assert find_phones("order number seven one five one three nine zero seven eight seven", "en") == []
