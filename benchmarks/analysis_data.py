@@ -3,8 +3,8 @@
 Sets (read in place from `../shared/data`, never copied; the Russian set is in the repository):
 - `hvb`: Harper Valley Bank calls (Apache-2.0): human transcripts with real turn times; labels: the caller's and
   the agent's name, the task type, its phone number and amount.
-- `abcd`: ABCD customer-service chats (MIT): labels: the customer's name, e-mail, phone, username and order id,
-  and script items from the agent's logged actions (`ABCD_ACTION_ITEMS`).
+- `abcd`: ABCD customer-service chats (MIT): labels: the customer's name, e-mail, phone, username and order id
+  where the chat mentions them, and script items from the agent's logged actions (`ABCD_ACTION_ITEMS`).
 - `dialogsum`: DialogSum dialogues (CC BY-NC-SA 4.0): three human summaries each.
 - `ru`: Russian sales calls written for evaluation (`eval_data/ru_calls/`): hand labels for items and fields.
 
@@ -15,6 +15,7 @@ coming from a recording: a caller dictating a phone number over three short turn
 """
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -148,6 +149,17 @@ def _abcd_items(actions: set[str]) -> dict[str, str]:
     return {item: "yes" if actions & names else "no" for item, names in ABCD_ACTION_ITEMS.items()}
 
 
+def _said(value: str | None, text: str, digits: bool = False) -> list[str]:
+    """`value` as a label when the dialogue mentions it: an ABCD scenario lists the customer's whole profile, and
+    what was never said cannot be taken from the call."""
+    if not value:
+        return []
+    if digits:
+        wanted = re.sub(r"\D", "", value)
+        return [value] if wanted and wanted in re.sub(r"\D", "", text) else []
+    return [value] if " ".join(value.casefold().split()) in " ".join(text.casefold().split()) else []
+
+
 def load_abcd(root: Path = SHARED_DATA) -> list[EvalCall]:
     dialogues = json.loads(_require(root / "text_en" / "abcd" / "abcd_sample.json").read_text())
     calls = []
@@ -159,12 +171,13 @@ def load_abcd(root: Path = SHARED_DATA) -> list[EvalCall]:
             if speaker in ("agent", "customer")
         ]
         actions = {turn["targets"][2] for turn in dialogue["delexed"] if turn["speaker"] == "action"}
+        said = " ".join(text for _, text in dialogue["original"])
         labels = {
-            "caller_name": [personal["customer_name"]],
-            "customer_email": [personal["email"]] if "email" in personal else [],
-            "customer_phone": [personal["phone"]] if "phone" in personal else [],
-            "username": [personal["username"]] if "username" in personal else [],
-            "order_id": [order["order_id"]] if "order_id" in order else [],
+            "caller_name": _said(personal.get("customer_name"), said),
+            "customer_email": _said(personal.get("email"), said),
+            "customer_phone": _said(personal.get("phone"), said, digits=True),
+            "username": _said(personal.get("username"), said),
+            "order_id": _said(order.get("order_id"), said),
         }
         kinds = {"customer_phone": "phone"}
         calls.append(
