@@ -21,6 +21,8 @@ class Extractor(StrEnum):
     date = "date"
     phone = "phone"
     email = "email"
+    name = "name"
+    identifier = "identifier"
     phrases = "phrases"
 
 

@@ -1,7 +1,8 @@
 """Money amounts in what was said, in English and Russian, written in digits or spoken as words.
 
 Recognised: "$50,000", "50k dollars", "USD 1.5 million", "fifty thousand dollars", "one and a half million",
-"50 000 рублей", "50 тыс. руб.", "2 млн", "полтора миллиона", "пятьдесят тысяч рублей", "два с половиной ляма".
+"50 000 рублей", "50 тыс. руб.", "2 млн", "полтора миллиона", "пятьдесят тысяч рублей", "два с половиной ляма",
+"тысяч сто пятьдесят" (the scale first: about 150000), "миллион рублей".
 A mention's value is the normalised form "<amount> <ISO 4217 code>" ("50000 RUB"), or "<amount>" when no currency
 was said; the amount has no thousands separators and a '.' before any decimals ("1500000 USD", "2.5 EUR").
 
@@ -206,6 +207,21 @@ def _parse_number(tokens: list[_Token], i: int) -> tuple[float, int, bool] | Non
     return value, j, scaled
 
 
+def _scale_first(tokens: list[_Token], i: int) -> tuple[float, int, bool] | None:
+    """A scale word said before its number, the Russian way of saying "about" ("тысяч сто пятьдесят" ≈ 150000), or
+    alone before a currency ("около миллиона рублей")."""
+    scale = _scale(tokens[i].norm)
+    if scale is None:
+        return None
+    if i + 1 < len(tokens) and _starts_number(tokens, i + 1):
+        parsed = _parse_number(tokens, i + 1)
+        if parsed is not None and not parsed[2] and parsed[0] < 1000:
+            return parsed[0] * scale, parsed[1], True
+    if i + 1 < len(tokens) and _currency(tokens[i + 1]):
+        return scale, i + 1, True
+    return None
+
+
 def _currency(token: _Token | None) -> str | None:
     if token is None:
         return None
@@ -228,7 +244,7 @@ def find_money(text: str) -> list[MoneyMention]:
     mentions: list[MoneyMention] = []
     i = 0
     while i < len(tokens):
-        parsed = _parse_number(tokens, i) if _starts_number(tokens, i) else None
+        parsed = _parse_number(tokens, i) if _starts_number(tokens, i) else _scale_first(tokens, i)
         if parsed is None:
             i += 1
             continue

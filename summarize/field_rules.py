@@ -9,6 +9,8 @@ said it (source "rule"). Confidence per extractor:
 | phone | E.164 number | 0.95 |
 | money | "50000 RUB" (see `summarize.extract_money`) | 0.9 with a currency, 0.7 without |
 | date | the date phrase as said ("next Tuesday"), resolved by crm_fill | 0.9 with a year, 0.8 relative |
+| name | the name after "my name is", "меня зовут" (0.9), "this is" (0.7), a reply to "your name" (0.8) | 0.7–0.9 |
+| identifier | a token of four or more characters with a digit ("cminh730"), read where the field's cue is | 0.85 |
 | phrases | the value whose phrase was said (negated mentions do not count) | 0.85 |
 
 Which words are read:
@@ -23,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from models import Conversation, Evidence, Extractor, FieldProposal, FieldSchema, FieldSpec, Role, Utterance
-from summarize.extract_contacts import find_emails, find_phones
+from summarize.extract_contacts import answered_name, find_emails, find_identifiers, find_names, find_phones
 from summarize.extract_dates import find_dates
 from summarize.extract_money import find_money
 from summarize.phrases import find_phrases
@@ -35,6 +37,7 @@ BARE_AMOUNT_CONFIDENCE = 0.7
 ABSOLUTE_DATE_CONFIDENCE = 0.9
 RELATIVE_DATE_CONFIDENCE = 0.8
 PHRASE_CONFIDENCE = 0.85
+IDENTIFIER_CONFIDENCE = 0.85
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,13 @@ def _spans(spec: FieldSpec, language: str) -> Callable[[str], list[_Span]]:
             _Span(m.start, m.end, m.phrase, RELATIVE_DATE_CONFIDENCE if m.relative else ABSOLUTE_DATE_CONFIDENCE)
             for m in find_dates(text)
         ]
+    if spec.extractor == Extractor.name:
+        return lambda text: [_Span(m.start, m.end, m.value, m.confidence) for m in find_names(text, language)]
+    if spec.extractor == Extractor.identifier:
+        cues = spec.context_phrases.get(language[:2]) or [p for group in spec.context_phrases.values() for p in group]
+        return lambda text: [
+            _Span(m.start, m.end, m.value, IDENTIFIER_CONFIDENCE) for m in find_identifiers(text, cues)
+        ]
     if spec.extractor == Extractor.phone:
         return lambda text: [_Span(m.start, m.end, m.value, PHONE_CONFIDENCE) for m in find_phones(text, language)]
     return lambda text: [_Span(m.start, m.end, m.value, EMAIL_CONFIDENCE) for m in find_emails(text)]
@@ -116,6 +126,19 @@ def _from_text(utterances: Sequence[Utterance], spec: FieldSpec, language: str) 
         for utterance in utterances
         for span in spans(utterance.text)
     ]
+
+
+def _name_answers(conversation: Conversation, utterances: Sequence[Utterance]) -> list[_Found]:
+    """Bare names replying to the other speaker's request for one ("May I have your name?" — "Crystal Minh")."""
+    found = []
+    readable = {id(u) for u in utterances}
+    for question, answer in zip(conversation.utterances, conversation.utterances[1:], strict=False):
+        if id(answer) not in readable or question.speaker == answer.speaker:
+            continue
+        mention = answered_name(question.text, answer.text)
+        if mention is not None:
+            found.append(_Found(mention.value, mention.confidence, _quote(answer, mention.start, mention.end)))
+    return found
 
 
 def _from_phrases(utterances: Sequence[Utterance], spec: FieldSpec, language: str) -> list[_Found]:
@@ -161,5 +184,7 @@ def extract_fields(conversation: Conversation, schema: FieldSchema, language: st
             found = _from_phrases(utterances, spec, language)
         else:
             found = _from_text(utterances, spec, language)
+        if spec.extractor == Extractor.name:
+            found += _name_answers(conversation, utterances)
         proposals.extend(_proposals(spec.name, found))
     return proposals

@@ -3,7 +3,7 @@
 import pytest
 
 from crm_fill.schema import builtin_field_schema
-from models import Conversation, FieldProposal, Role, Utterance, Word
+from models import Conversation, FieldProposal, FieldSchema, FieldSpec, Role, Utterance, Word
 from summarize.field_rules import extract_fields
 
 
@@ -147,3 +147,39 @@ def test_speaker_unknown_roles_are_still_read(schema):
     lines = [(Role.unknown, "Write to me at anna.k@example.org please.")]
     proposals = extract_fields(conversation(lines, "en"), schema, "en")
     assert values(proposals, "customer_email") == ["anna.k@example.org"]
+
+
+def test_names_and_identifiers_by_speaker_and_cue():
+    schema = FieldSchema(
+        id="service",
+        version="1",
+        title="Service call",
+        fields=[
+            FieldSpec(name="caller_name", title="Caller", type="string", extractor="name", speaker="customer"),
+            FieldSpec(name="agent_name", title="Agent", type="string", extractor="name", speaker="rep"),
+            FieldSpec(
+                name="order_id",
+                title="Order id",
+                type="string",
+                extractor="identifier",
+                speaker="customer",
+                context_phrases={"en": ["order id"]},
+            ),
+        ],
+    )
+    call = conversation(
+        [
+            (Role.rep, "Hello, this is Acme support, my name is Dana. May I have your name please?"),
+            (Role.customer, "Crystal Minh"),
+            (Role.rep, "Thanks. What is your username and order ID?"),
+            (Role.customer, "Username: cminh730"),
+            (Role.customer, "Order ID: 3348917502"),
+        ],
+        "en",
+    )
+    proposals = extract_fields(call, schema, "en")
+    assert values(proposals, "caller_name") == ["Crystal Minh"]
+    assert sorted(values(proposals, "agent_name")) == ["Acme Support", "Dana"]
+    assert max(by_field(proposals)["agent_name"], key=lambda p: p.confidence).value == "Dana"
+    assert values(proposals, "order_id") == ["3348917502"]
+    assert by_field(proposals)["order_id"][0].evidence[0].quote == "3348917502"

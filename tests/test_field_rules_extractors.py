@@ -2,7 +2,7 @@
 
 import pytest
 
-from summarize.extract_contacts import find_emails, find_phones
+from summarize.extract_contacts import answered_name, find_emails, find_identifiers, find_names, find_phones
 from summarize.extract_dates import find_dates
 from summarize.extract_money import find_money
 
@@ -90,3 +90,54 @@ def test_emails():
     mentions = find_emails("Write to Ivan.Petrov@Firma.ru. Or sales@acme.co.uk")
     assert [m.value for m in mentions] == ["ivan.petrov@firma.ru", "sales@acme.co.uk"]
     assert find_emails("meet me at 5 at the office") == []
+
+
+def test_phones_in_us_grouping_and_order_ids():
+    assert [m.value for m in find_phones("(977) 625-2661", "en")] == ["+19776252661"]
+    assert find_phones("Order ID: 3348917502", "en") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("hello this is harper valley national bank my name is elizabeth how can i help", "en", ["Elizabeth"]),
+        ("hi my name is also robert robert jones um i need", "en", ["Robert Jones"]),
+        ("yes hello this is uh robert jones i would like", "en", ["Robert Jones"]),
+        ("Добрый день! Меня зовут Ольга, компания «Звонкий».", "ru", ["Ольга"]),
+        ("I'm calling about my order", "en", []),
+    ],
+)
+def test_names_after_an_introduction(text, language, expected):
+    best = {}
+    for mention in find_names(text, language):
+        best.setdefault(mention.confidence, []).append(mention.value)
+    assert (best[max(best)] if best else []) == expected
+
+
+def test_name_given_as_a_bare_reply():
+    assert answered_name("sure, may I have your name please?", "Crystal Minh").value == "Crystal Minh"
+    assert answered_name("how can I help you?", "Crystal Minh") is None
+    assert answered_name("may I have your name please?", "I need to return an item") is None
+
+
+def test_identifiers_keep_to_their_own_label():
+    assert [m.value for m in find_identifiers("Order ID: 3348917502", ["order id"])] == ["3348917502"]
+    assert find_identifiers("Username: cminh730", ["order id"]) == []
+    assert [m.value for m in find_identifiers("Username: cminh730", ["username"])] == ["cminh730"]
+    assert find_identifiers("cminh730@email.com and the year 2019", ["username"]) == []
+
+
+def test_russian_amounts_with_the_scale_first():
+    assert [m.value for m in find_money("Думаю, тысяч сто пятьдесят в год, не больше.")] == ["150000"]
+    assert [m.value for m in find_money("около миллиона рублей в год")] == ["1000000 RUB"]
+    assert find_money("тысячи клиентов") == []
+    assert find_money("thousands of users") == []
+
+
+def test_phones_dictated_digit_by_digit():
+    dictated = "my phone number is five seven zero, four four eight, zero three seven four"
+    assert [m.value for m in find_phones(dictated, "en")] == ["+15704480374"]
+    said = "восемь девять один шесть один два три четыре пять шесть семь"
+    assert [m.value for m in find_phones(said, "ru")] == ["+79161234567"]
+    assert find_phones("I have one two three items", "en") == []
+    assert find_phones("order number seven one five one three nine zero seven eight seven", "en") == []
