@@ -52,15 +52,15 @@ def generated_clips() -> list[tuple[str, int, np.ndarray]]:
     clips = []
     for rate in (8000, 16000):
         clips += [
-            ("silence 10 s", rate, np.zeros(10 * rate)),
-            ("noise -60 dBFS 10 s", rate, noise(10, rate, -60)),
-            ("noise -30 dBFS 10 s", rate, noise(10, rate, -30)),
-            ("RU dial 425 Hz 10 s", rate, tone((425,), 10, rate)),
-            ("RU ringback 425 Hz 1/4 s 15 s", rate, cadence((425,), 1, 4, 15, rate)),
-            ("US dial 350+440 Hz 10 s", rate, tone((350, 440), 10, rate)),
-            ("US ringback 440+480 Hz 2/4 s 18 s", rate, cadence((440, 480), 2, 4, 18, rate)),
+            ("silence 5 s", rate, np.zeros(5 * rate)),
+            ("noise -60 dBFS 5 s", rate, noise(5, rate, -60)),
+            ("noise -30 dBFS 5 s", rate, noise(5, rate, -30)),
+            ("RU dial 425 Hz 5 s", rate, tone((425,), 5, rate)),
+            ("RU ringback 425 Hz 1/4 s 6 s", rate, cadence((425,), 1, 4, 6, rate)),
+            ("US dial 350+440 Hz 5 s", rate, tone((350, 440), 5, rate)),
+            ("US ringback 440+480 Hz 2/4 s 6 s", rate, cadence((440, 480), 2, 4, 6, rate)),
             ("DTMF 15590#", rate, dtmf("15590#", rate)),
-            ("hold music 30 s", rate, hold_music(30, rate)),
+            ("hold music 10 s", rate, hold_music(10, rate)),
         ]
     clips += [
         ("silence 0.5 s", 8000, np.zeros(4000)),

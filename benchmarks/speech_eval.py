@@ -61,7 +61,9 @@ def _short_enough(path: Path, limit: float | None) -> bool:
 def main() -> None:
     args = _arguments()
     prepare_environment()
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(message)s")
+    # Each row is logged as it is finished, so a long run shows its figures before the tables.
+    logging.getLogger("benchmarks").setLevel(logging.INFO)
     config = BenchConfig(args.model, args.device, args.threads)
     console = Console()
     started = time.perf_counter()
@@ -111,7 +113,8 @@ def main() -> None:
                 _finished(progress, task)
                 task = progress.add_task("settings", total=len(setting_variants(runtime.engines.asr.decoding)))
                 tick = _ticker(progress, task, "settings")
-                tables["settings"] = score_settings(clips, with_music, asr_refs, runtime, tick)
+                suspects = [*clips, with_music]
+                tables["settings"] = score_settings(suspects, tables["robust"], asr_refs, runtime, tick)
                 _finished(progress, task)
     for name, rows in tables.items():
         print_rows(console, name, rows)

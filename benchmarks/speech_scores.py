@@ -4,6 +4,7 @@ Every row holds ours and the plain baseline measured in the same run on the same
 column → value so the console tables, the markdown and the JSON share one shape.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 
 from pyannote.core import Segment, Timeline
@@ -25,6 +26,7 @@ from pipeline.runtime import Runtime
 from transcribe.audio import SAMPLE_RATE, decode
 
 Row = dict[str, object]
+log = logging.getLogger(__name__)
 COLLARS = (0.0, 0.25)
 LEAK_TOLERANCE_S = 0.2
 """Two same-text words on opposite channels within this of each other count as one word heard twice."""
@@ -55,6 +57,7 @@ def score_asr(refs: Iterable[TextReference], runtime: Runtime, plain, tick: Call
                 "plain fw": errors(ref.text, theirs.text, ref.language),
             }
         )
+        log.info("%s", rows[-1])
     return rows
 
 
@@ -100,6 +103,7 @@ def score_diarisation(refs: Iterable[TurnReference], runtime: Runtime, plain, ti
                 {"recording": ref.path.name, "system": system, "speakers": len(found.labels())}
                 | diarisation_errors(ref.turns, found, uem)
             )
+            log.info("%s", rows[-1])
     return rows
 
 
@@ -185,6 +189,7 @@ def score_stereo(calls: Iterable[StereoCall], runtime: Runtime, whisper, pyannot
                     ),
                 }
             )
+            log.info("%s", rows[-1])
         reference_pairs = _norm_words((0 if w.speaker != AGENT else 1, w.text, w.start, w.end) for w in call.words)
         rows.append({"call": call.path.name, "system": "reference", "leaked": leaked_words(reference_pairs)})
     return rows
