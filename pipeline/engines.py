@@ -46,7 +46,7 @@ class Engines:
 
     @cached_property
     def asr(self) -> "ASRBackend":
-        from transcribe.whisper import FasterWhisperBackend
+        from transcribe.whisper import DecodingOptions, FasterWhisperBackend
 
         s = self.settings
         device = _device(s.asr_device)
@@ -64,6 +64,14 @@ class Engines:
             cpu_threads=s.asr_cpu_threads,
             beam_size=s.asr_beam_size,
             batch_size=s.asr_batch_size,
+            decoding=DecodingOptions(
+                condition_on_previous_text=s.asr_condition_on_previous_text,
+                no_speech_threshold=s.asr_no_speech_threshold,
+                log_prob_threshold=s.asr_log_prob_threshold,
+                compression_ratio_threshold=s.asr_compression_ratio_threshold,
+                hallucination_silence_threshold=s.asr_hallucination_silence_threshold,
+                vad_threshold=s.asr_vad_threshold,
+            ),
             release_memory=release_free_memory,
         )
 

@@ -22,6 +22,12 @@ RESULT_SETTINGS = {
     "asr_compute_type",
     "asr_beam_size",
     "asr_batch_size",
+    "asr_condition_on_previous_text",
+    "asr_hallucination_silence_threshold",
+    "asr_no_speech_threshold",
+    "asr_log_prob_threshold",
+    "asr_compression_ratio_threshold",
+    "asr_vad_threshold",
     "vocabulary",
     "diarization_pipeline",
     "rep_speaker",
@@ -63,6 +69,16 @@ class Settings(BaseSettings):
     asr_cpu_threads: int = Field(default=0, ge=0, description="0: CTranslate2's default (all cores).")
     asr_beam_size: int = Field(default=5, ge=1)
     asr_batch_size: int = Field(default=0, ge=0, description="> 0 batches VAD chunks (faster on GPU).")
+    asr_condition_on_previous_text: bool = Field(
+        default=True, description="Prompt each 30-s window with the text before it."
+    )
+    asr_hallucination_silence_threshold: float | None = Field(
+        default=None, gt=0, description="Skip silences longer than this (s) around a suspected invented passage."
+    )
+    asr_no_speech_threshold: float = Field(default=0.6, ge=0, le=1, description="Above it (and low log-prob): silence.")
+    asr_log_prob_threshold: float = Field(default=-1.0, le=0, description="Below it (and no speech): silence.")
+    asr_compression_ratio_threshold: float = Field(default=2.4, gt=0, description="Above it: a repetition loop.")
+    asr_vad_threshold: float = Field(default=0.5, gt=0, lt=1, description="Silero VAD speech probability threshold.")
     vocabulary: list[str] = Field(default_factory=list, description="Product and company names to favour.")
 
     diarization_pipeline: str = Field(default=STARTER, description="'starter', a pyannote hub pipeline or path.")

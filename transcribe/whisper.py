@@ -3,6 +3,7 @@
 import importlib.metadata
 import logging
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,26 @@ from transcribe.features import BlockFeatureExtractor
 logger = logging.getLogger(__name__)
 
 LANGUAGE_WINDOW_S = 120
+
+
+@dataclass(frozen=True)
+class DecodingOptions:
+    """What guards recognition against words invented in silence, tones and music; faster-whisper's defaults.
+
+    A 30-s window is dropped as silence when its no-speech probability exceeds `no_speech_threshold` and its mean
+    token log-probability is below `log_prob_threshold`; a window whose text compresses better than
+    `compression_ratio_threshold` (a repetition loop) is decoded again at a higher temperature.
+    `hallucination_silence_threshold` (seconds) skips silent stretches longer than it around a suspected invention.
+    `condition_on_previous_text` feeds the previous window's text as a prompt, which can carry a loop forward.
+    `vad_threshold` is Silero VAD's speech probability threshold.
+    """
+
+    condition_on_previous_text: bool = True
+    no_speech_threshold: float = 0.6
+    log_prob_threshold: float = -1.0
+    compression_ratio_threshold: float = 2.4
+    hallucination_silence_threshold: float | None = None
+    vad_threshold: float = 0.5
 
 
 class FasterWhisperBackend:
@@ -39,6 +60,7 @@ class FasterWhisperBackend:
         beam_size: int = 5,
         vad: bool = True,
         batch_size: int = 0,
+        decoding: DecodingOptions = DecodingOptions(),
         release_memory: Callable[[], None] | None = None,
     ) -> None:
         if batch_size > 0 and not vad:
@@ -48,6 +70,7 @@ class FasterWhisperBackend:
         self.beam_size = beam_size
         self.vad = vad
         self.batch_size = batch_size
+        self.decoding = decoding
         self._release_memory = release_memory
         self._model = WhisperModel(str(model), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
         # The stock extractor's peak grows by ~50 MB per minute of speech; this one gives the same features.
@@ -73,10 +96,14 @@ class FasterWhisperBackend:
         if language is None:
             # Detected here rather than inside faster-whisper, which fails on audio where the VAD finds no speech.
             language, probability = self.detect_language(samples)
+        guards = asdict(self.decoding)
+        vad_threshold = guards.pop("vad_threshold")
         options = {
+            **guards,
             "language": language,
             "beam_size": self.beam_size,
             "vad_filter": self.vad,
+            "vad_parameters": {"threshold": vad_threshold} if self.vad else None,
             "word_timestamps": True,
             "hotwords": ", ".join(vocabulary) if vocabulary else None,
         }
@@ -94,7 +121,7 @@ class FasterWhisperBackend:
         # Whisper reads only the first 30 s of speech to tell the language: a prefix of the call usually holds that,
         # which spares a VAD pass over an hour-long recording.
         for window in (samples[: LANGUAGE_WINDOW_S * SAMPLE_RATE], samples):
-            speech = get_speech_timestamps(window, VadOptions())
+            speech = get_speech_timestamps(window, VadOptions(threshold=self.decoding.vad_threshold))
             if speech:
                 chunks, _ = collect_chunks(window, speech)
                 return np.concatenate(chunks)
