@@ -1,16 +1,15 @@
-"""Deal-gap signals on written dialogues (not recordings), Russian and English: each signal firing, and the near
-miss that must not fire. The analyze stage runs without an LLM, as it does when none is configured; one test gives
-it a prepared LLM answer (test_analyze.FixedAnswerLLM) to show a signal resting on the LLM's decision."""
+"""Deal-gap signals on written dialogues (not recordings), Russian and English: next step, its date, budget, and the
+result contract; each signal firing, and the near miss that must not fire (turn rules: test_signals_turns.py). One
+test gives the analyze stage a prepared LLM answer (test_analyze.FixedAnswerLLM) to show a signal resting on the
+LLM's decision."""
 
 from rich.console import Console
 from test_analyze import FixedAnswerLLM
 from test_analyze_dialogues import CUSTOMER, EN_DISCOVERY_LINES, REP, RU_DISCOVERY_LINES, dialogue
 
-from crm_fill.schema import builtin_field_schema
 from models import (
     Analysis,
     CallInfo,
-    Conversation,
     DealSignal,
     DecisionSource,
     Evidence,
@@ -25,35 +24,17 @@ from scoring_scripts.loader import default_script_for
 from summarize.core import analyze
 from summarize.field_rules import extract_fields
 from summarize.signals import detect_signals
-
-FIELDS = builtin_field_schema()
-
-
-def signals_of(conversation: Conversation, summary_language: str | None = None) -> list[DealSignal]:
-    script = default_script_for(conversation.language)
-    proposals = extract_fields(conversation, FIELDS, conversation.language)
-    analysis = analyze(
-        conversation, script, FIELDS, CallInfo(), None, rule_proposals=proposals, summary_language=summary_language
-    )
-    return analysis.signals
-
-
-def kinds(signals: list[DealSignal]) -> list[SignalKind]:
-    return [signal.kind for signal in signals]
-
-
-def of_kind(signals: list[DealSignal], kind: SignalKind) -> list[DealSignal]:
-    return [signal for signal in signals if signal.kind == kind]
-
-
-def assert_quotes_from(conversation: Conversation, signal: DealSignal) -> None:
-    """Every quote of a signal is the transcript's own words, spoken by the role it names, at the time it names."""
-    for evidence in signal.evidence:
-        spoken = [u for u in conversation.utterances if u.start <= (evidence.start or -1) <= u.end]
-        assert spoken, evidence
-        assert evidence.quote and evidence.quote in spoken[0].text
-        assert evidence.role == spoken[0].role
-
+from tests.signal_calls import (
+    EN_OPENING,
+    FIELDS,
+    RU_OPENING,
+    assert_quotes_from,
+    closing_lines,
+    exchange,
+    kinds,
+    of_kind,
+    signals_of,
+)
 
 RU_GAPS = [
     (REP, "Добрый день, меня зовут Ольга, компания ТехноСофт. Вам удобно говорить?"),
@@ -168,33 +149,6 @@ def test_messages_follow_the_summary_language() -> None:
 # Next step
 
 
-RU_OPENING = [
-    (REP, "Добрый день, меня зовут Ольга, компания ТехноСофт. Вам удобно сейчас говорить?"),
-    (CUSTOMER, "Да, добрый день, несколько минут у меня есть."),
-    (REP, "Расскажите, как у вас сейчас устроена работа с заявками от клиентов?"),
-    (CUSTOMER, "Заявки приходят в почту и в таблицу, часть из них теряется."),
-]
-EN_OPENING = [
-    (REP, "Hi Mark, this is Emma from Brightline Software. Is now a good time to talk?"),
-    (CUSTOMER, "Sure, I have a few minutes."),
-    (REP, "Could you tell me how your team handles inbound leads today?"),
-    (CUSTOMER, "Leads land in a shared inbox and we lose track of some of them."),
-]
-BUDGET = {
-    "ru": [(REP, "Какой бюджет вы закладываете на автоматизацию?"), (CUSTOMER, "Около трехсот тысяч рублей в год.")],
-    "en": [
-        (REP, "What budget have you set aside for this project?"),
-        (CUSTOMER, "Around twenty thousand dollars for the year."),
-    ],
-}
-
-
-def closing_lines(language: str, *closing: tuple[Role, str]) -> list[tuple[Role, str]]:
-    """A qualified call (the situation and the budget asked and told) that ends with `closing`."""
-    opening = RU_OPENING if language == "ru" else EN_OPENING
-    return [*opening, *BUDGET[language], *closing]
-
-
 def test_next_step_with_a_date_raises_nothing() -> None:
     ru = closing_lines(
         "ru", (REP, "Давайте созвонимся на следующей неделе и обсудим детали."), (CUSTOMER, "Хорошо, договорились.")
@@ -274,129 +228,6 @@ def test_budget_said_in_any_form_counts_as_discussed() -> None:
 
 
 # Objections
-
-
-def exchange(language: str, customer: str, reply: str, *more: tuple[Role, str]) -> list[tuple[Role, str]]:
-    """A qualified call where the customer says `customer`, the rep replies `reply`, and a dated call is agreed."""
-    if language == "ru":
-        closing = [(CUSTOMER, "Понятно."), (REP, "Давайте созвонимся завтра в десять."), (CUSTOMER, "Хорошо.")]
-    else:
-        closing = [(CUSTOMER, "I see."), (REP, "Let's talk on Friday at ten."), (CUSTOMER, "Okay.")]
-    return closing_lines(language, (CUSTOMER, customer), (REP, reply), *more, *closing)
-
-
-def test_objection_handled_by_phrase_or_by_its_subject() -> None:
-    handled = [
-        ("ru", "Для нас это дорого.", "Понимаю, давайте посчитаем, сколько заявок вы теряете."),
-        ("ru", "Сейчас не актуально, нет бюджета.", "Бюджет можно заложить на следующий квартал."),
-        ("en", "That's too expensive for us.", "I understand. Compared to one lost deal a month it pays for itself."),
-        ("en", "We're not interested right now.", "What exactly would make it interesting for your team?"),
-    ]
-    for language, objection, reply in handled:
-        assert signals_of(dialogue(language, exchange(language, objection, reply))) == [], objection
-        brushed_off = signals_of(dialogue(language, exchange(language, objection, "Ок.")))
-        assert kinds(brushed_off) == [SignalKind.objection_unanswered], objection
-
-
-def test_objection_left_unanswered() -> None:
-    call = dialogue("ru", exchange("ru", "Нам надо подумать.", "Хорошо."))
-    [signal] = signals_of(call)
-    assert signal.kind == SignalKind.objection_unanswered and signal.severity == SignalSeverity.high
-    assert [e.quote for e in signal.evidence] == ["Нам надо подумать.", "Хорошо."]
-    assert signal.subject == "Нам надо подумать." and signal.note.startswith("objection heard: ")
-
-    call = dialogue("en", exchange("en", "Send me an email and I'll look.", "Sure, will do."))
-    [signal] = signals_of(call)
-    assert signal.kind == SignalKind.objection_unanswered
-    assert signal.subject == "Send me an email and I'll look."
-
-
-def test_negated_objection_is_no_objection() -> None:
-    call = dialogue("ru", exchange("ru", "В целом это не дорого.", "Отлично."))
-    assert signals_of(call) == []
-
-
-def test_objection_at_the_end_of_the_call() -> None:
-    call = dialogue("en", [*exchange("en", "Fine.", "Great."), (CUSTOMER, "Honestly, we need to think about it.")])
-    [signal] = signals_of(call)
-    assert signal.kind == SignalKind.objection_unanswered
-    assert len(signal.evidence) == 1 and signal.note.endswith("the call ended without a rep reply")
-
-
-# Questions
-
-
-def test_answered_questions_raise_nothing() -> None:
-    answered = [
-        ("ru", "А сколько стоит внедрение?", "От пятидесяти тысяч рублей."),  # an amount
-        ("ru", "Есть интеграция с телефонией?", "Да, есть."),  # yes/no
-        ("ru", "Как долго длится внедрение?", "Внедрение занимает две недели."),  # the question's own word
-        ("en", "Does it integrate with our phone system?", "Yes, out of the box."),
-        ("en", "How long does onboarding take?", "Most teams are fully set up within two weeks."),
-        ("en", "Can we export the call data to our warehouse?", "We run nightly exports for a few clients."),
-    ]
-    for language, question, reply in answered:
-        assert signals_of(dialogue(language, exchange(language, question, reply))) == [], question
-        brushed_off = signals_of(dialogue(language, exchange(language, question, "Ок.")))
-        assert kinds(brushed_off) == [SignalKind.question_unanswered], question
-
-
-def test_question_answered_in_the_reps_second_turn() -> None:
-    lines = closing_lines(
-        "en",
-        (CUSTOMER, "Does it integrate with our phone system?"),
-        (REP, "Which one do you use?"),
-        (CUSTOMER, "Aircall."),
-        (REP, "Yes, Aircall works out of the box."),
-        (REP, "Let's talk on Friday at ten."),
-        (CUSTOMER, "Okay."),
-    )
-    assert signals_of(dialogue("en", lines)) == []
-
-
-def test_question_met_only_with_a_question_back_or_a_brush_off() -> None:
-    asked_back = exchange(
-        "en",
-        "Is there an API for the transcripts?",
-        "Why do you ask?",
-        (CUSTOMER, "We want to load them into our warehouse."),
-        (REP, "Let's see later."),
-    )
-    call = dialogue("en", asked_back)
-    [signal] = signals_of(call)
-    assert signal.kind == SignalKind.question_unanswered and signal.severity == SignalSeverity.medium
-    assert [e.quote for e in signal.evidence] == ["Is there an API for the transcripts?", "Why do you ask?"]
-
-    call = dialogue("ru", exchange("ru", "А какие гарантии вы даёте?", "Давайте позже."))
-    [signal] = signals_of(call)
-    assert signal.subject == "А какие гарантии вы даёте?"
-    assert signal.message == "Вопрос клиента остался без ответа: «А какие гарантии вы даёте?»"
-
-
-def test_small_talk_and_line_checks_are_not_questions() -> None:
-    for language, line in [("ru", "Алло? Вы меня слышите?"), ("en", "How are you?"), ("en", "Right?")]:
-        assert signals_of(dialogue(language, exchange(language, line, "Ок."))) == [], line
-
-
-# Competitors
-
-
-def test_generic_competitor_phrases_and_their_negation() -> None:
-    call = dialogue("ru", exchange("ru", "Мы сейчас работаем с другим поставщиком.", "Что вас в нём не устраивает?"))
-    [signal] = signals_of(call)
-    assert signal.kind == SignalKind.competitor_mentioned and signal.subject is None
-    assert signal.evidence[0].quote == "Мы сейчас работаем с другим поставщиком."
-    assert signal.message == "Клиент упомянул другого поставщика или решение, которым уже пользуется."
-
-    call = dialogue("en", exchange("en", "We never looked at another vendor.", "Good to know."))
-    assert signals_of(call) == []
-
-
-def test_named_competitor_is_not_repeated_as_a_generic_mention() -> None:
-    call = dialogue("en", exchange("en", "We're already using HubSpot for this.", "What do you miss in HubSpot?"))
-    [signal] = signals_of(call)
-    assert signal.kind == SignalKind.competitor_mentioned and signal.subject == "HubSpot"
-    assert signal.source == DecisionSource.phrases
 
 
 # Contract
