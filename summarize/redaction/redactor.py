@@ -72,6 +72,8 @@ class Redactor:
     keep_proposed_contacts: bool = True
     region: str | None = None
     known: tuple[tuple[str, PiiType], ...] = ()
+    learned: bool = False
+    """Whether `knowing` has read the call already, so redacting its result reads it no second time."""
 
     def for_call(self, call: CallInfo) -> "Redactor":
         """This redactor for one call: its numbers' country is where phone numbers without a code are read."""
@@ -83,7 +85,7 @@ class Redactor:
         for text in texts:
             for span in find_pii(text, language, self.entities - {PiiType.email}, self.region):
                 known.setdefault(digits_of(text[span.start : span.end]), span.type)
-        return replace(self, known=tuple(known.items()))
+        return replace(self, known=tuple(known.items()), learned=True)
 
     def find(self, text: str, language: str) -> list[PiiSpan]:
         return find_pii(text, language, self.entities, self.region, dict(self.known))

@@ -122,8 +122,10 @@ def redact_analysis(analysis: Analysis, redactor: Redactor, language: str) -> An
 
 
 def redact_result(result: CallResult, redactor: Redactor) -> CallResult:
-    """A copy of `result` fit to show or publish; `result` itself is left as it is."""
-    redactor = redactor_for_result(result, redactor)
+    """A copy of `result` fit to show or publish; `result` itself is left as it is. A redactor that has not yet read
+    this call's numbers (`redactor_for_result`) reads them first."""
+    if not redactor.learned:
+        redactor = redactor_for_result(result, redactor)
     return result.model_copy(
         update={
             "transcript": redact_transcript(result.transcript, redactor),
