@@ -4,9 +4,11 @@ Each decision (approve, edit, reject) is checked against the call's field schema
 the same transaction the call gets a `crm.fields.approved` event for subscribers and, for every enabled CRM
 connection of the call's team, a `crm.write` delivery carrying the approved and edited values as they are now:
 later decisions queue another write, so the CRM ends up with the rep's latest word. Rejected and undecided
-proposals are never part of a write.
+proposals are never part of a write. Every decision is also appended to the decision log (who, when, the AI's
+value, the value kept): acceptance rates per field come from it.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -20,7 +22,7 @@ from models.proposal import FieldValue
 from pipeline.call_setup import load_call, resolve_fields
 from pipeline.calls_admin import CallNotFound
 from pipeline.crm_outbox import queue_crm_writes
-from pipeline.db import Call, Proposal
+from pipeline.db import Call, FieldDecisionLog, Proposal
 from pipeline.events import record_event
 from pipeline.redaction import redactor_for, shown_value
 from pipeline.settings import Settings
@@ -33,6 +35,14 @@ class FieldDecision(BaseModel):
     field: str
     decision: Decision
     value: Any = Field(default=None, description="The rep's value, for an edit only.")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who decided: a user (None for the deployment's own token) and the name kept in the log."""
+
+    user_id: int | None
+    name: str
 
 
 class Recorded(BaseModel):
@@ -53,7 +63,9 @@ def proposal_of(row: Proposal) -> FieldProposal:
     )
 
 
-def record_decisions(session: Session, settings: Settings, call_id: str, decisions: list[FieldDecision]) -> Recorded:
+def record_decisions(
+    session: Session, settings: Settings, call_id: str, decisions: list[FieldDecision], actor: Actor
+) -> Recorded:
     """Apply the decisions and queue what they set off.
 
     DecisionError (or coerce's InvalidValue, a ValueError) when a decision names a field the call has no proposal
@@ -77,8 +89,20 @@ def record_decisions(session: Session, settings: Settings, call_id: str, decisio
         decided = decide(
             proposal_of(row), decision.decision, edited_value=decision.value, spec=spec, reference=reference
         )
+        ai_value = row.ai_value if row.ai_value is not None else row.value
         row.value = JSON_VALUE.dump_python(decided.value, mode="json")
         row.status = decided.status.value
+        session.add(
+            FieldDecisionLog(
+                call_id=call_id,
+                field=row.field,
+                decision=decision.decision,
+                ai_value=ai_value,
+                final_value=None if decided.status is ProposalStatus.rejected else row.value,
+                user_id=actor.user_id,
+                actor=actor.name[:256],
+            )
+        )
     session.flush()
     proposals = [proposal_of(row) for row in rows.values()]
     accepted = [proposal for proposal in proposals if proposal.status in ACCEPTED]

@@ -25,6 +25,7 @@ class CallSetup:
     script_ref: str
     fields_ref: str
     vocabulary: list[str]
+    summary_template: str | None = None
     script_text: str | None = None
     fields_text: str | None = None
 
@@ -53,6 +54,7 @@ def load_call(session: Session, row: Call, settings: Settings) -> CallSetup:
         script_ref=script_ref,
         fields_ref=fields_ref,
         vocabulary=[*settings.vocabulary, *(team.vocabulary if team else [])],
+        summary_template=row.options.get("template") or (team and team.summary_template) or None,
         script_text=script_doc.body if script_doc else None,
         fields_text=fields_doc.body if fields_doc else None,
     )

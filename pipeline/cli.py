@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from pipeline import cli_crm, cli_directory, cli_service, logs
+from pipeline import cli_crm, cli_directory, cli_service, cli_users, logs
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 
@@ -128,6 +128,7 @@ app.add_typer(cli_directory.scripts, name="script")
 app.add_typer(cli_directory.field_schemas, name="fields")
 app.add_typer(cli_directory.subscribers, name="subscriber")
 app.add_typer(cli_crm.crm, name="crm")
+app.add_typer(cli_users.users, name="users")
 app.add_typer(cli_service.deliveries, name="delivery")
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ Fields = Annotated[str | None, typer.Option(help="CRM field schema: a built-in o
 Vocabulary = Annotated[str | None, typer.Option(help="Product and company names for recognition, comma-separated.")]
 Timezone = Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Moscow.")]
 Language = Annotated[str | None, typer.Option(help="ru or en; unset: detected per call.")]
+Template = Annotated[
+    str | None, typer.Option(help="Note template the summary fills: 'none', a bundled name or a YAML path.")
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -35,6 +38,7 @@ def team_set(
     vocabulary: Vocabulary = None,
     timezone: Timezone = None,
     language: Language = None,
+    template: Template = None,
 ) -> None:
     """Add a team, or change its settings (only those given)."""
     from pipeline.directory import DirectoryError, save_team
@@ -44,7 +48,14 @@ def team_set(
     try:
         with default_runtime().db.session() as session:
             _, created = save_team(
-                session, name, script=script, fields=fields, vocabulary=terms, timezone=timezone, language=language
+                session,
+                name,
+                script=script,
+                fields=fields,
+                vocabulary=terms,
+                timezone=timezone,
+                language=language,
+                summary_template=template,
             )
     except DirectoryError as exc:
         raise _fail(str(exc)) from None
@@ -57,13 +68,14 @@ def team_list() -> None:
     from pipeline.db import Team
     from pipeline.runtime import default_runtime
 
-    table = Table("team", "script", "fields", "time zone", "language", "vocabulary")
+    table = Table("team", "script", "fields", "summary template", "time zone", "language", "vocabulary")
     with default_runtime().db.session() as session:
         for team in session.scalars(select(Team).order_by(Team.name)):
             table.add_row(
                 team.name,
                 team.script or "(default)",
                 team.fields or "(default)",
+                team.summary_template or "(default)",
                 team.timezone or "",
                 team.language or "auto",
                 ", ".join(team.vocabulary or []),

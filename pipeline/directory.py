@@ -21,6 +21,7 @@ class TeamSettings:
     vocabulary: list[str] = field(default_factory=list)
     timezone: str | None = None
     language: str | None = None
+    summary_template: str | None = None
 
 
 def team_settings(session: Session, team_id: int | None) -> TeamSettings | None:
@@ -34,6 +35,7 @@ def team_settings(session: Session, team_id: int | None) -> TeamSettings | None:
         vocabulary=list(team.vocabulary or []),
         timezone=team.timezone,
         language=team.language,
+        summary_template=team.summary_template,
     )
 
 
@@ -102,6 +104,17 @@ def check_document_ref(session: Session, kind: str, ref: str | None) -> None:
         )
 
 
+def _check_template(name: str | None) -> None:
+    from summarize.templates import TemplateError, resolve_template
+
+    if name is None:
+        return
+    try:
+        resolve_template(name)
+    except TemplateError as exc:
+        raise DirectoryError(f"summary template: {exc}") from None
+
+
 def save_team(session: Session, name: str, **changes: object) -> tuple[Team, bool]:
     """Create a team or change its settings; only the settings given (not None) change. True when created."""
     team = session.scalar(select(Team).where(Team.name == name))
@@ -109,6 +122,7 @@ def save_team(session: Session, name: str, **changes: object) -> tuple[Team, boo
     _check_timezone(changes.get("timezone"))  # type: ignore[arg-type]
     check_document_ref(session, "script", changes.get("script"))  # type: ignore[arg-type]
     check_document_ref(session, "fields", changes.get("fields"))  # type: ignore[arg-type]
+    _check_template(changes.get("summary_template"))  # type: ignore[arg-type]
     if changes.get("language") not in (None, "ru", "en"):
         raise DirectoryError(f"language: expected ru or en, got {changes['language']!r}")
     if team is None:

@@ -131,7 +131,7 @@ def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
     script = resolve_script(call.script_ref, conversation.language, call.script_text)
     fields = resolve_fields(call.fields_ref, call.fields_text)
     summary_language = None if settings.summary_language in ("call", "auto") else settings.summary_language
-    template = resolve_template(call.options.get("template") or settings.summary_template)
+    template = resolve_template(call.summary_template or settings.summary_template)
     llm = runtime.engines.llm
     analysis = analyze(
         conversation,
@@ -189,11 +189,13 @@ def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
         )
         session.execute(delete(Proposal).where(Proposal.call_id == call.id))
         for proposal in proposals:
+            value = proposal.model_dump(mode="json")["value"]
             session.add(
                 Proposal(
                     call_id=call.id,
                     field=proposal.field,
-                    value=proposal.model_dump(mode="json")["value"],
+                    value=value,
+                    ai_value=value,
                     confidence=proposal.confidence,
                     source=proposal.source,
                     status=proposal.status,

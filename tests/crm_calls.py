@@ -98,6 +98,7 @@ def processed_call(runtime: Runtime, team_id: int, deal_id: str | None = str(LEA
                     call_id=call_id,
                     field=field,
                     value=value,
+                    ai_value=value,
                     confidence=0.8,
                     source="rule",
                     status="proposed",

@@ -223,6 +223,7 @@ def add_call(
                     call_id=call_id,
                     field="budget",
                     value="100000",
+                    ai_value="100000",
                     confidence=0.8,
                     source="rule",
                     status="proposed",

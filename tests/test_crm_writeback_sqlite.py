@@ -10,8 +10,8 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from crm_fill.adapters import AmoCRMConnection, SecretBox
-from pipeline.approvals import FieldDecision, record_decisions
-from pipeline.db import CRMConnection
+from pipeline.approvals import Actor, FieldDecision, record_decisions
+from pipeline.db import CRMConnection, FieldDecisionLog, Proposal
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from publish.admin import list_deliveries
@@ -32,8 +32,16 @@ def test_write_back_with_a_token_refresh_on_sqlite(tmp_path: Path, crm: AmoCRMSe
             settings,
             call_id,
             [FieldDecision(field="next_step", decision="edit", value="Next step: a demo on Tuesday")],
+            Actor(user_id=None, name="deployment token"),
         )
+        proposed = session.scalar(
+            select(Proposal.ai_value).where(Proposal.call_id == call_id, Proposal.field == "next_step")
+        )
+        logged = session.scalars(select(FieldDecisionLog).where(FieldDecisionLog.call_id == call_id)).all()
     assert recorded.crm_writes == 1
+    assert [(row.field, row.decision, row.actor) for row in logged] == [("next_step", "edit", "deployment token")]
+    assert (logged[0].ai_value, logged[0].final_value) == (proposed, "Next step: a demo on Tuesday")
+    assert proposed != "Next step: a demo on Tuesday"  # the AI's value survives the edit
     crm.expire_access_token()
 
     first = deliver_due(runtime, call_id)

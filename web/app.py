@@ -1,16 +1,24 @@
 """The API process (`callintel serve`, or `uvicorn web.app:create_app --factory`); OpenAPI at /docs, /openapi.json."""
 
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
 
 from ingest.api import router as ingest_router
 from pipeline import __version__
 from pipeline.runtime import Runtime, default_runtime
 from pipeline.storage import StorageError
+from web.auth import LoginNeeded
+from web.i18n import Translator
 from web.metrics import metrics_registry
+from web.pages import login
+from web.pages.render import render
 from web.routes import calls, deliveries, health
 
 log = logging.getLogger(__name__)
@@ -27,6 +35,25 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _to_login(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginNeeded)
+    return RedirectResponse(exc.location, status_code=303)
+
+
+_PAGE_MESSAGES = {403: "error_forbidden", 404: "error_not_found"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """An error page for a browser, the usual JSON for the API."""
+    assert isinstance(exc, HTTPException)
+    if "text/html" not in request.headers.get("accept", ""):
+        return await http_exception_handler(request, exc)
+    locale = request.cookies.get("callintel_lang", "ru")
+    key = _PAGE_MESSAGES.get(exc.status_code)
+    message = Translator(locale).t(key) if key else str(exc.detail)
+    return render(request, None, "error.html", exc.status_code, locale, message=message)
+
+
 def create_app(runtime: Runtime | None = None) -> FastAPI:
     """The app for a runtime (the process's default one when not given); nothing connects until a request needs it."""
     app = FastAPI(
@@ -38,6 +65,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.state.metrics_registry = metrics_registry(app.state.runtime)
     app.add_exception_handler(StorageError, _unavailable)
     app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(LoginNeeded, _to_login)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(login.router)
     app.include_router(ingest_router)
     app.include_router(calls.router)
     app.include_router(deliveries.router)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from models import CallInfo, CallResult, CallStatus, Evidence, Stage
@@ -120,10 +120,11 @@ def list_calls(
     until: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
+    visible: ColumnElement[bool] | None = None,
 ) -> CallPage:
     """Calls newest first; `since` is inclusive and `until` exclusive, both on when the call was taken in (a time
-    without an offset is read as UTC)."""
-    conditions = []
+    without an offset is read as UTC). `visible` limits them to what the viewer may see."""
+    conditions = [] if visible is None else [visible]
     if status is not None:
         conditions.append(Call.status == status)
     if provider is not None:
@@ -156,12 +157,13 @@ def _shown(proposal: ProposalView, redactor: Redactor | None, language: str) -> 
     )
 
 
-def call_detail(runtime: Runtime, call_id: str) -> CallDetail | None:
-    """One call as the API shows it: the result, proposals and quotes with personal data redacted."""
+def call_detail(runtime: Runtime, call_id: str, visible: ColumnElement[bool] | None = None) -> CallDetail | None:
+    """One call as the API shows it: the result, proposals and quotes with personal data redacted. None when there
+    is no such call, or the viewer may not see it (`visible`)."""
+    conditions = [Call.id == call_id] if visible is None else [Call.id == call_id, visible]
     with runtime.db.session() as session:
-        row = session.execute(
-            _joined(select(Call, CallResultRow, Rep.name, Team.name)).where(Call.id == call_id)
-        ).one_or_none()
+        query = _joined(select(Call, CallResultRow, Rep.name, Team.name)).where(*conditions)
+        row = session.execute(query).one_or_none()
         if row is None:
             return None
         call, result_row = row[0], row[1]

@@ -1,18 +1,25 @@
-"""The database: call state, stage runs, results, proposals, the team directory, CRM connections and the outbox."""
+"""The database: call state, stage runs, results, proposals, the team directory, accounts, CRM connections, the
+decision and override logs and the outbox."""
 
+from pipeline.db.accounts import APIToken, LoginAttempt, User, WebSession
 from pipeline.db.crm import CRMConnection
 from pipeline.db.directory import Rep, StoredDocument, Team
 from pipeline.db.outbox import Delivery, OutboxEvent, Subscriber
+from pipeline.db.reviews import FieldDecisionLog, ItemOverride
 from pipeline.db.session import Database
 from pipeline.db.tables import Base, Call, CallResultRow, Proposal, Recording, StageRun
 
 __all__ = [
+    "APIToken",
     "Base",
     "CRMConnection",
     "Call",
     "CallResultRow",
     "Database",
     "Delivery",
+    "FieldDecisionLog",
+    "ItemOverride",
+    "LoginAttempt",
     "OutboxEvent",
     "Proposal",
     "Recording",
@@ -21,4 +28,6 @@ __all__ = [
     "StoredDocument",
     "Subscriber",
     "Team",
+    "User",
+    "WebSession",
 ]

@@ -21,6 +21,7 @@ class Team(Base):
     vocabulary: Mapped[list[Any]] = mapped_column(JSON, default=list)
     timezone: Mapped[str | None] = mapped_column(String(64), default=None)
     language: Mapped[str | None] = mapped_column(String(8), default=None)
+    summary_template: Mapped[str | None] = mapped_column(String(64), default=None)
     crm: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

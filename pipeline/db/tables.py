@@ -94,6 +94,9 @@ class Proposal(Base):
     call_id: Mapped[str] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
     field: Mapped[str] = mapped_column(String(128))
     value: Mapped[Any] = mapped_column(JSON)
+    ai_value: Mapped[Any] = mapped_column(
+        JSON, nullable=True, default=None, doc="What the analysis proposed, kept through the rep's edits."
+    )
     confidence: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))

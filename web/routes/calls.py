@@ -9,15 +9,17 @@ from pydantic import BaseModel, Field
 
 from ingest.deps import get_runtime
 from models import CallStatus, ProposalStatus, Stage
-from pipeline.approvals import FieldDecision, record_decisions
+from pipeline.accounts import UserRole
+from pipeline.approvals import Actor, FieldDecision, record_decisions
 from pipeline.calls_admin import CallNotFound, RerunRefused, delete_call, rerun_stage
+from pipeline.db import Call
 from pipeline.queue.dispatch import send_publish
 from pipeline.runtime import Runtime
-from web.auth import require_api_token
+from web.auth import ApiViewer, Viewer
 from web.call_views import CallDetail, CallPage, call_detail, list_calls
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/calls", tags=["calls"], dependencies=[Depends(require_api_token)])
+router = APIRouter(prefix="/calls", tags=["calls"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 MAX_PAGE = 200
@@ -46,9 +48,20 @@ class RerunAnswer(BaseModel):
     queued: bool = Field(description="False when the queue was down: the call is marked due and queued later.")
 
 
+def _visible(runtime: Runtime, viewer: Viewer, call_id: str, *roles: UserRole) -> None:
+    """404 for a call the viewer may not see, 403 for one they see but whose role may not do this."""
+    with runtime.db.session() as session:
+        call = session.get(Call, call_id)
+        if call is None or not viewer.sees(call):
+            raise HTTPException(404, f"no call {call_id}")
+    if viewer.role not in roles:
+        raise HTTPException(403, f"a {viewer.role.value} may not do this")
+
+
 @router.get("", summary="Calls, newest first")
 def get_calls(
     runtime: RuntimeDep,
+    viewer: ApiViewer,
     status: CallStatus | None = None,
     provider: str | None = None,
     rep_id: int | None = None,
@@ -69,12 +82,13 @@ def get_calls(
             until=until,
             limit=limit,
             offset=offset,
+            visible=viewer.calls_filter(),
         )
 
 
 @router.get("/{call_id}", summary="One call: its stages, proposals and result", responses={404: {}})
-def get_call(call_id: str, runtime: RuntimeDep) -> CallDetail:
-    detail = call_detail(runtime, call_id)
+def get_call(call_id: str, runtime: RuntimeDep, viewer: ApiViewer) -> CallDetail:
+    detail = call_detail(runtime, call_id, viewer.calls_filter())
     if detail is None:
         raise HTTPException(404, f"no call {call_id}")
     return detail
@@ -86,7 +100,8 @@ def get_call(call_id: str, runtime: RuntimeDep) -> CallDetail:
     summary="Run a stage again, e.g. re-score with a new script version without re-running speech recognition",
     responses={404: {}, 409: {"description": "processing now, or the stage's inputs are gone"}, 422: {}},
 )
-def rerun(call_id: str, request: RerunRequest, runtime: RuntimeDep) -> RerunAnswer:
+def rerun(call_id: str, request: RerunRequest, runtime: RuntimeDep, viewer: ApiViewer) -> RerunAnswer:
+    _visible(runtime, viewer, call_id, UserRole.rop, UserRole.admin)
     try:
         done = rerun_stage(runtime, call_id, request.stage, request.script, request.fields)
     except CallNotFound as exc:
@@ -103,10 +118,13 @@ def rerun(call_id: str, request: RerunRequest, runtime: RuntimeDep) -> RerunAnsw
     summary="The rep's decisions on proposed CRM values: approve, edit (with the value) or reject",
     responses={404: {}, 422: {"description": "no proposal for that field, or an edited value that does not fit"}},
 )
-def post_decisions(call_id: str, request: DecisionsRequest, runtime: RuntimeDep) -> DecisionsAnswer:
+def post_decisions(call_id: str, request: DecisionsRequest, runtime: RuntimeDep, viewer: ApiViewer) -> DecisionsAnswer:
+    _visible(runtime, viewer, call_id, UserRole.rep, UserRole.rop, UserRole.admin)
     try:
         with runtime.db.session() as session:
-            recorded = record_decisions(session, runtime.settings, call_id, request.decisions)
+            recorded = record_decisions(
+                session, runtime.settings, call_id, request.decisions, Actor(viewer.user_id, viewer.actor)
+            )
     except CallNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
     except ValueError as exc:
@@ -126,7 +144,8 @@ def post_decisions(call_id: str, request: DecisionsRequest, runtime: RuntimeDep)
 
 
 @router.delete("/{call_id}", status_code=204, summary="Delete a call from every store", responses={404: {}})
-def delete(call_id: str, runtime: RuntimeDep) -> Response:
+def delete(call_id: str, runtime: RuntimeDep, viewer: ApiViewer) -> Response:
+    _visible(runtime, viewer, call_id, UserRole.admin)
     try:
         delete_call(runtime, call_id)
     except CallNotFound as exc:

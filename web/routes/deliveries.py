@@ -5,11 +5,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from ingest.deps import get_runtime
+from pipeline.accounts import UserRole
 from pipeline.runtime import Runtime
 from publish.admin import DeliveryStatus, DeliveryView, list_deliveries, retry_delivery
-from web.auth import require_api_token
+from web.auth import Viewer, api_viewer
 
-router = APIRouter(prefix="/deliveries", tags=["deliveries"], dependencies=[Depends(require_api_token)])
+
+async def _admin(viewer: Annotated[Viewer, Depends(api_viewer)]) -> None:
+    if viewer.role is not UserRole.admin:
+        raise HTTPException(403, "deliveries are for admins")
+
+
+router = APIRouter(prefix="/deliveries", tags=["deliveries"], dependencies=[Depends(_admin)])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 MAX_PAGE = 500

@@ -1,0 +1,226 @@
+"""Accounts: users and their roles, password checks with argon2, browser sessions, API tokens, login throttling.
+
+Tokens (session cookies, API tokens) are random and stored only as their SHA-256, so a database dump lets nobody
+log in. Passwords are argon2id hashes, re-hashed on login when the library's recommended parameters change.
+"""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from pipeline.db import APIToken, LoginAttempt, Rep, Team, User, WebSession
+
+SESSION_LIFETIME = timedelta(hours=12)
+LOGIN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_LOGIN = 5
+MAX_FAILURES_PER_ADDRESS = 20
+MIN_PASSWORD_LENGTH = 10
+API_TOKEN_PREFIX = "ci_"
+
+_hasher = PasswordHasher()
+# Checked when a login names nobody, so a wrong login costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class UserRole(StrEnum):
+    rep = "rep"
+    rop = "rop"
+    admin = "admin"
+
+
+class AccountError(ValueError):
+    """A user or token that cannot be made as asked; the message says why."""
+
+
+class LoginRefused(Exception):
+    """A login turned down; `retry_after_s` is set while the login or address is throttled."""
+
+    def __init__(self, reason: str, retry_after_s: int | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after_s = retry_after_s
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    login: str,
+    name: str,
+    password: str,
+    role: UserRole,
+    *,
+    team: str | None = None,
+    rep_id: int | None = None,
+    locale: str = "ru",
+) -> User:
+    """A new user. A rep is linked to their directory entry (whose calls they see); a ROP needs a team."""
+    login = login.strip().lower()
+    if not login:
+        raise AccountError("a login is needed")
+    if session.scalar(select(User).where(User.login == login)) is not None:
+        raise AccountError(f"login '{login}' is taken")
+    if locale not in ("ru", "en"):
+        raise AccountError(f"locale is 'ru' or 'en', not '{locale}'")
+    team_row = None
+    if team is not None:
+        team_row = session.scalar(select(Team).where(Team.name == team))
+        if team_row is None:
+            raise AccountError(f"no team '{team}'")
+    rep = None
+    if role is UserRole.rep:
+        if rep_id is None:
+            raise AccountError("a rep's account names their directory entry (rep id)")
+        rep = session.get(Rep, rep_id)
+        if rep is None:
+            raise AccountError(f"no rep {rep_id} in the directory")
+        if team_row is None and rep.team_id is not None:
+            team_row = session.get(Team, rep.team_id)
+    if role is UserRole.rop and team_row is None:
+        raise AccountError("a head of sales needs a team")
+    user = User(
+        login=login,
+        name=name.strip() or login,
+        password_hash=hash_password(password),
+        role=role.value,
+        team_id=team_row.id if team_row else None,
+        rep_id=rep.id if rep else None,
+        locale=locale,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    user.password_hash = hash_password(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
+def _failures(session: Session, column: object, value: str, since: datetime) -> tuple[int, datetime | None]:
+    count, first = session.execute(
+        select(func.count(LoginAttempt.id), func.min(LoginAttempt.at)).where(column == value, LoginAttempt.at >= since)
+    ).one()
+    return int(count), first
+
+
+def _blocked_for(session: Session, login: str, address: str) -> int | None:
+    now = _now()
+    since = now - LOGIN_WINDOW
+    for column, value, limit in (
+        (LoginAttempt.login, login, MAX_FAILURES_PER_LOGIN),
+        (LoginAttempt.address, address, MAX_FAILURES_PER_ADDRESS),
+    ):
+        count, first = _failures(session, column, value, since)
+        if count >= limit and first is not None:
+            return max(1, int((_aware(first) + LOGIN_WINDOW - now).total_seconds()))
+    return None
+
+
+def authenticate(session: Session, login: str, password: str, address: str) -> User:
+    """The user whose login and password these are; LoginRefused otherwise, or while too many attempts failed.
+
+    A failure is added to the session: commit it even when LoginRefused is raised, or the attempt is not counted.
+    """
+    login = login.strip().lower()
+    retry_after = _blocked_for(session, login, address)
+    if retry_after is not None:
+        raise LoginRefused("too many failed logins; try again later", retry_after)
+    user = session.scalar(select(User).where(User.login == login))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        ok = user is not None and user.active
+    except (VerificationError, InvalidHashError):
+        ok = False
+    if not ok or user is None:
+        session.add(LoginAttempt(login=login[:256], address=address[:64]))
+        raise LoginRefused("wrong login or password")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.login == login))
+    return user
+
+
+def start_session(session: Session, user: User) -> tuple[str, WebSession]:
+    """A new browser session: the cookie's token (shown once) and the stored row with its CSRF token."""
+    token = secrets.token_urlsafe(32)
+    row = WebSession(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        expires_at=_now() + SESSION_LIFETIME,
+    )
+    session.add(row)
+    # Expired sessions of anyone are swept here rather than by a timer.
+    session.execute(delete(WebSession).where(WebSession.expires_at < _now()))
+    return token, row
+
+
+def session_user(session: Session, token: str) -> tuple[User, WebSession] | None:
+    row = session.get(WebSession, token_hash(token))
+    if row is None or _aware(row.expires_at) < _now():
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    # Sliding expiry: a session lasts SESSION_LIFETIME past its last use.
+    row.expires_at = _now() + SESSION_LIFETIME
+    return user, row
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == token_hash(token)))
+
+
+def make_api_token(session: Session, user: User, name: str) -> str:
+    """A new API token acting as `user`; the only time its text is available."""
+    if not name.strip():
+        raise AccountError("an API token needs a name saying which machine uses it")
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(APIToken(user_id=user.id, name=name.strip(), token_hash=token_hash(token)))
+    session.flush()
+    return token
+
+
+def token_user(session: Session, token: str) -> tuple[User, APIToken] | None:
+    row = session.scalar(select(APIToken).where(APIToken.token_hash == token_hash(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = _now()
+    return user, row
+
+
+def revoke_api_token(session: Session, token_id: int) -> None:
+    row = session.get(APIToken, token_id)
+    if row is None:
+        raise AccountError(f"no API token {token_id}")
+    row.revoked_at = _now()
+
+
+def any_users(session: Session) -> bool:
+    return session.scalar(select(User.id).limit(1)) is not None

@@ -1,0 +1,120 @@
+"""Logging in and out, and the page language."""
+
+import secrets
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from ingest.providers.base import same_secret
+from pipeline.accounts import SESSION_LIFETIME, LoginRefused, authenticate, end_session, start_session
+from pipeline.db import User
+from web.auth import CSRF_FIELD, SESSION_COOKIE, PageViewer
+from web.i18n import LOCALES, Translator
+from web.pages.render import render
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "callintel_login_csrf"
+LANG_COOKIE = "callintel_lang"
+
+
+def _safe_next(path: str | None) -> str:
+    # Only a path on this site: "//evil.example" or "https://..." would send a fresh login elsewhere.
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _login_page(
+    request: Request, status_code: int = 200, language: str | None = None, **context: object
+) -> HTMLResponse:
+    token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
+    response = render(request, None, "login.html", status_code, language, login_csrf=token, **context)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/login"
+    )
+    return response
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/", lang: str | None = None) -> HTMLResponse:
+    chosen = lang if lang in LOCALES else None
+    response = _login_page(request, language=chosen, next_path=_safe_next(next))
+    if chosen:
+        response.set_cookie(LANG_COOKIE, chosen, samesite="lax", secure=_secure(request), max_age=365 * 86400)
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    login: Annotated[str, Form(max_length=256)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    translator = Translator(request.cookies.get(LANG_COOKIE, "ru"))
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE)
+    if not expected or not same_secret(csrf_token, expected):
+        return _login_page(request, 403, error=translator.t("error_csrf"), next_path=_safe_next(next), login=login)
+    runtime = request.app.state.runtime
+    address = request.client.host if request.client else "unknown"
+    refused: LoginRefused | None = None
+    with runtime.db.session() as session:
+        try:
+            user = authenticate(session, login, password, address)
+            token, _ = start_session(session, user)
+        except LoginRefused as exc:
+            refused = exc
+    if refused is not None:
+        if refused.retry_after_s is None:
+            return _login_page(request, 401, error=translator.t("login_wrong"), next_path=_safe_next(next), login=login)
+        minutes = max(1, round(refused.retry_after_s / 60))
+        response = _login_page(
+            request, 429, error=translator.t("login_throttled", minutes=minutes), next_path=_safe_next(next)
+        )
+        response.headers["Retry-After"] = str(refused.retry_after_s)
+        return response
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, viewer: PageViewer) -> Response:
+    with request.app.state.runtime.db.session() as session:
+        end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.post("/locale")
+def set_locale(request: Request, viewer: PageViewer, locale: Annotated[str, Form()]) -> Response:
+    if locale in LOCALES:
+        with request.app.state.runtime.db.session() as session:
+            user = session.get(User, viewer.user_id)
+            if user is not None:
+                user.locale = locale
+    back = urlsplit(request.headers.get("referer", "/"))
+    return RedirectResponse(_safe_next(back.path + (f"?{back.query}" if back.query else "")), status_code=303)
+
+
+@router.get("/")
+@router.get("/app")
+def home(viewer: PageViewer) -> Response:
+    """A rep starts at their approvals queue, a head of sales or admin at the team view."""
+    return RedirectResponse("/app/approvals" if viewer.role.value == "rep" else "/app/team", status_code=303)
