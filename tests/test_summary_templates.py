@@ -375,3 +375,28 @@ def test_the_context_setting_sets_the_prompt_budget_and_the_template_enters_the_
     with pytest.raises(ValueError, match="CALLINTEL_LLM_CONTEXT_TOKENS=1200 leaves no room"):
         Engines(Settings(**remote, llm_context_tokens=1200)).llm  # noqa: B018 - building it is the check
     assert Settings(summary_template="discovery").config_hash() != Settings().config_hash()
+
+
+def test_a_team_chooses_its_template_and_a_call_may_choose_another(tmp_path: Path) -> None:
+    from pipeline.call_setup import load_call
+    from pipeline.db import Call
+    from pipeline.directory import DirectoryError, save_team
+    from tests.stored_calls import add_call
+    from tests.web_users import embedded_runtime
+
+    runtime = embedded_runtime(tmp_path)
+    with runtime.db.session() as session:
+        team, _ = save_team(session, "SMB", summary_template="discovery")
+        with pytest.raises(DirectoryError, match="no bundled note template named 'nosuch'"):
+            save_team(session, "SMB", summary_template="nosuch")
+    team_call = add_call(runtime, team_id=team.id)
+    own_choice = add_call(runtime, team_id=team.id)
+    no_team = add_call(runtime)
+    with runtime.db.session() as session:
+        session.get(Call, own_choice).options = {"template": "follow_up"}
+    with runtime.db.session() as session:
+        chosen = {
+            call: load_call(session, session.get(Call, call), runtime.settings).summary_template
+            for call in (team_call, own_choice, no_team)
+        }
+    assert chosen == {team_call: "discovery", own_choice: "follow_up", no_team: None}
