@@ -7,6 +7,9 @@ Rules, in the order they are applied:
   one-letter ASR slips ("decission", "кампания");
 - at most `MAX_GAP` filler tokens may sit between two phrase tokens ("назначим с вами встречу" for "назначить встречу"),
   never a negator;
+- a match stays inside one clause: it may not run past a word ending in . , ! ? ; : (so "Решает директор, я
+  собираю варианты" is not "решаю я"), except where the phrase itself is written with that punctuation
+  ("спасибо, что позвонили" also matches across the comma Russian puts before "что");
 - a match is `negated` when a negator stands among the `NEGATION_WINDOW` tokens before it, counted back within the
   same clause: a word ending in . , ! ? ; : closes the window, so "No problem, let's book a demo" is not negated;
   a phrase that itself begins with a negator ("не потеряется", "no obligation") is never marked negated, since
@@ -16,11 +19,12 @@ Rules, in the order they are applied:
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from rapidfuzz import fuzz
 
 from models import Role, Utterance
-from summarize.text import normalize, normalize_token, tokenize
+from summarize.text import normalize_token, tokenize
 
 FUZZY_TOKEN_RATIO = 85.0
 FUZZY_MIN_LENGTH = 5
@@ -56,11 +60,6 @@ def _negators(language: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=20_000)
-def _phrase_tokens(phrase: str, language: str) -> tuple[str, ...]:
-    return tuple(normalize(phrase, language))
-
-
-@lru_cache(maxsize=20_000)
 def _utterance_tokens(words: tuple[str, ...], language: str) -> tuple[_Token, ...]:
     tokens: list[_Token] = []
     for index, text in enumerate(words):
@@ -72,6 +71,11 @@ def _utterance_tokens(words: tuple[str, ...], language: str) -> tuple[_Token, ..
     return tuple(tokens)
 
 
+@lru_cache(maxsize=20_000)
+def _phrase_tokens(phrase: str, language: str) -> tuple[_Token, ...]:
+    return _utterance_tokens(tuple(phrase.split()), language)
+
+
 def _same(a: str, b: str, fuzzy: bool) -> bool:
     if a == b:
         return True
@@ -81,18 +85,18 @@ def _same(a: str, b: str, fuzzy: bool) -> bool:
 
 
 def _match_at(
-    tokens: Sequence[_Token], start: int, phrase: Sequence[str], negators: frozenset[str], fuzzy: bool
+    tokens: Sequence[_Token], start: int, phrase: Sequence[_Token], negators: frozenset[str], fuzzy: bool
 ) -> int | None:
     """Index of the last token of a match of `phrase` that begins at `start`, or None."""
-    if not _same(tokens[start].norm, phrase[0], fuzzy):
+    if not _same(tokens[start].norm, phrase[0].norm, fuzzy):
         return None
     position = start
-    for wanted in phrase[1:]:
+    for previous, wanted in pairwise(phrase):
         for step in range(1, MAX_GAP + 2):
             candidate = position + step
-            if candidate >= len(tokens):
+            if candidate >= len(tokens) or (tokens[candidate - 1].clause_end and not previous.clause_end):
                 return None
-            if _same(tokens[candidate].norm, wanted, fuzzy):
+            if _same(tokens[candidate].norm, wanted.norm, fuzzy):
                 position = candidate
                 break
             if tokens[candidate].norm in negators:
@@ -146,7 +150,7 @@ def find_phrases(
                         start=words[0].start,
                         end=words[-1].end,
                         quote=" ".join(word.text.strip() for word in words),
-                        negated=phrase_tokens[0] not in negators and _negated(tokens, start, negators),
+                        negated=phrase_tokens[0].norm not in negators and _negated(tokens, start, negators),
                     )
                 )
                 start = last + 1

@@ -95,3 +95,32 @@ def test_quote_is_verbatim_text_of_the_utterance() -> None:
     [match] = find_phrases([spoken], ["компания технософт"], "ru")
     assert match.quote == "компания «ТехноСофт»."
     assert match.quote in spoken.text
+
+
+def test_a_match_does_not_run_past_the_end_of_a_clause() -> None:
+    call = dialogue(
+        "ru",
+        [
+            (Role.customer, "Решает директор, я собираю варианты."),
+            (Role.customer, "Закупки решаю я сам."),
+            (Role.customer, "Решаю, конечно, я."),
+        ],
+    )
+    matches = find_phrases(call.utterances, ["решаю я"], "ru")
+    assert [(m.utterance_index, m.quote) for m in matches] == [(1, "решаю я")]
+
+
+def test_a_phrase_written_with_a_comma_may_cross_one() -> None:
+    call = dialogue(
+        "ru",
+        [
+            (Role.rep, "Спасибо, что позвонили!"),
+            (Role.rep, "Спасибо что позвонили"),
+            (Role.rep, "Расскажите, как у вас сейчас устроены продажи?"),
+        ],
+    )
+    thanks = find_phrases(call.utterances, ["спасибо, что позвонили"], "ru")
+    assert [m.quote for m in thanks] == ["Спасибо, что позвонили!", "Спасибо что позвонили"]
+    assert find_phrases(call.utterances, ["спасибо что позвонили"], "ru")[0].utterance_index == 1
+    [ask] = find_phrases(call.utterances, ["расскажите, как"], "ru")
+    assert ask.quote == "Расскажите, как" and not ask.negated
