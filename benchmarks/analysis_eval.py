@@ -7,7 +7,8 @@ Each call runs as `callintel process` runs its analyze stage: rule field proposa
 field schema in `eval_data/`; the Russian set uses the built-in `ru_b2b_discovery` script and `default` fields.
 Per set it prints: schema-valid rate, grounded-quote rate, decided-item share (and which method decided), item
 agreement with labels, per-field precision and recall, ROUGE-L (DialogSum) and analysis time with its real-time
-factor. With `--llm starter` it also times one 5-minute call (Harper Valley calls back to back).
+factor; then, over every set with field labels, how often a proposed value is right per confidence bucket. With
+`--llm starter` it also times one 5-minute call (Harper Valley calls back to back).
 """
 
 import argparse
@@ -24,7 +25,17 @@ from rich.progress import track
 from rich.table import Table
 
 from benchmarks.analysis_data import EVAL_DATA, LOADERS, SHARED_DATA, DataMissing, EvalCall, five_minute_call
-from benchmarks.analysis_metrics import FieldCounts, ItemCounts, comparable, quote_found, ratio, rouge_l_multi, tokens
+from benchmarks.analysis_metrics import (
+    HIGH_CONFIDENCE,
+    Calibration,
+    FieldCounts,
+    ItemCounts,
+    comparable,
+    quote_found,
+    ratio,
+    rouge_l_multi,
+    tokens,
+)
 from benchmarks.config import MODEL_CACHE
 from crm_fill.schema import builtin_field_schema, load_field_schema
 from crm_fill.values import normalize_proposals
@@ -51,6 +62,7 @@ class SetScore:
     proposals_by: Counter = field(default_factory=Counter)
     dropped_claims: int = 0
     fields: dict[str, FieldCounts] = field(default_factory=dict)
+    calibration: Calibration = field(default_factory=Calibration)
     items: ItemCounts = field(default_factory=ItemCounts)
     rouge_best: list[float] = field(default_factory=list)
     rouge_mean: list[float] = field(default_factory=list)
@@ -77,11 +89,23 @@ class SetScore:
                 name: {"precision": c.precision, "recall": c.recall, "tp": c.tp, "fp": c.fp, "fn": c.fn}
                 for name, c in self.fields.items()
             },
+            "calibration": _calibration_summary(self.calibration),
             "rouge_l_best": ratio(sum(self.rouge_best), len(self.rouge_best)),
             "rouge_l_mean": ratio(sum(self.rouge_mean), len(self.rouge_mean)),
             "analysis_s_per_call": ratio(self.seconds, self.calls),
             "rtf": ratio(self.seconds, self.audio_seconds),
         }
+
+
+def _calibration_summary(calibration: Calibration) -> dict:
+    high, right = calibration.at_least(HIGH_CONFIDENCE)
+    return {
+        "buckets": [
+            {"confidence": label, "values": n, "right": hits, "precision": ratio(hits, n)}
+            for label, n, hits in calibration.buckets()
+        ],
+        f"at_least_{HIGH_CONFIDENCE:g}": {"values": high, "precision": right},
+    }
 
 
 def _schema_valid(analysis: Analysis, fields: FieldSchema) -> bool:
@@ -146,7 +170,15 @@ def score_call(score: SetScore, call: EvalCall, analysis: Analysis, fields: Fiel
     for name, expected in call.fields.items():
         kind = call.field_kinds.get(name, "text")
         got = {comparable(v, kind) for v in proposed.get(name, [])}
-        score.fields.setdefault(name, FieldCounts()).add(got, {comparable(v, kind) for v in expected})
+        want = {comparable(v, kind) for v in expected}
+        score.fields.setdefault(name, FieldCounts()).add(got, want)
+    for proposal in analysis.proposals:
+        if proposal.field not in call.fields:
+            continue
+        kind = call.field_kinds.get(proposal.field, "text")
+        want = {comparable(v, kind) for v in call.fields[proposal.field]}
+        for value in proposal.value if isinstance(proposal.value, list) else [proposal.value]:
+            score.calibration.add(proposal.confidence, comparable(value, kind) in want)
     answers = {item.item_id: item.answer.value for item in analysis.scorecard.items}
     for item_id, expected in call.items.items():
         score.items.add(item_id, answers.get(item_id, Answer.not_determined.value), expected)
@@ -216,6 +248,28 @@ def print_typed_fields(scores: list[SetScore], title: str) -> dict:
     return {name: {"precision": c.precision, "recall": c.recall} for name, c in [*merged.items(), ("all", pooled)]}
 
 
+def print_calibration(scores: list[SetScore], title: str) -> dict:
+    """Proposed values of labelled fields per confidence bucket, every set together, and the >= 0.8 headline."""
+    pooled = Calibration()
+    for score in scores:
+        pooled.merge(score.calibration)
+    if not pooled.values:
+        return {}
+    table = Table(title=title, show_header=True)
+    for column in ("confidence", "values", "right", "precision"):
+        table.add_column(column, justify="left" if column == "confidence" else "right")
+    for label, n, hits in pooled.buckets():
+        table.add_row(label, str(n), str(hits), _fmt(ratio(hits, n)))
+    console.print(table)
+    high, right = pooled.at_least(HIGH_CONFIDENCE)
+    share = "—" if right is None else f"{100 * right:.1f} %"
+    per_set = ", ".join(
+        f"{score.name} {n} ({_fmt(p)})" for score in scores for n, p in [score.calibration.at_least()] if n
+    )
+    console.print(f"values with confidence >= {HIGH_CONFIDENCE:g}: {high}, right {share} (per set: {per_set})")
+    return _calibration_summary(pooled)
+
+
 def _starter_llm() -> LLMBackend:
     from pipeline.llm_models import starter_llm_dir
     from summarize.llm.transformers_backend import TransformersBackend
@@ -276,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         print_set(result, f"{name}: {mode}{limit}")
     report: dict = {"llm": args.llm, "limit": args.limit, "sets": results}
     report["typed_fields_hvb_abcd"] = print_typed_fields(scores, f"typed fields, hvb + abcd: {mode}{limit}")
+    report["calibration"] = print_calibration(
+        scores, f"proposed values by confidence, every labelled set: {mode}{limit}"
+    )
     if llm is not None:
         report["five_minute_call"] = _five_minutes(llm)
         if report["five_minute_call"]:

@@ -4,11 +4,15 @@ Field values are compared after `comparable`: letter case, punctuation and spaci
 by its amount, phone numbers by their last ten digits. A single-valued field counts one true positive when the
 proposed value equals the labelled one; a proposal that differs is both a false positive and a false negative.
 Multi-valued fields are compared as sets.
+
+Calibration asks whether a proposal's confidence means something: each proposed value of a labelled field counts
+once, right when it is among the labelled values, in the bucket of its proposal's confidence.
 """
 
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _AMOUNT = re.compile(r"\d+(?:\.\d+)?")
@@ -78,6 +82,43 @@ class ItemCounts:
     def agreement_decided(self) -> float | None:
         """Share of decided answers that match their label."""
         return self.correct / self.decided if self.decided else None
+
+
+CONFIDENCE_EDGES = (0.5, 0.8)
+HIGH_CONFIDENCE = 0.8
+
+
+@dataclass
+class Calibration:
+    """Proposed values by confidence: per bucket (below 0.5, 0.5 to 0.8, 0.8 and above) how many and how many right."""
+
+    edges: tuple[float, ...] = CONFIDENCE_EDGES
+    values: list[tuple[float, bool]] = field(default_factory=list)
+
+    def add(self, confidence: float, right: bool) -> None:
+        self.values.append((confidence, right))
+
+    def merge(self, other: "Calibration") -> None:
+        self.values.extend(other.values)
+
+    def buckets(self) -> list[tuple[str, int, int]]:
+        """(label, values, right) per confidence bucket, lowest first; empty buckets included."""
+        bounds = [None, *self.edges, None]
+        rows = []
+        for low, high in pairwise(bounds):
+            inside = [
+                right
+                for confidence, right in self.values
+                if (low is None or confidence >= low) and (high is None or confidence < high)
+            ]
+            label = f"< {high:g}" if low is None else f">= {low:g}" if high is None else f"{low:g}–{high:g}"
+            rows.append((label, len(inside), sum(inside)))
+        return rows
+
+    def at_least(self, threshold: float = HIGH_CONFIDENCE) -> tuple[int, float | None]:
+        """How many values were proposed with confidence >= `threshold`, and the share of them that were right."""
+        inside = [right for confidence, right in self.values if confidence >= threshold]
+        return len(inside), ratio(sum(inside), len(inside))
 
 
 def lcs_length(a: Sequence[str], b: Sequence[str]) -> int:

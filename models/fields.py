@@ -41,8 +41,8 @@ class FieldSpec(BaseModel):
     )
     context_phrases: dict[str, list[str]] = Field(
         default_factory=dict,
-        description="Language → cue phrases: a money or date extractor reads only utterances with a cue "
-        "(and the other speaker's reply to a cue asked as a question).",
+        description="Language → cue phrases: a money, date or identifier extractor reads only utterances with a "
+        "cue (and the other speaker's answer to a cue said as a question or a request).",
     )
     question: str | None = Field(default=None, description="What the LLM is asked for this field.")
 

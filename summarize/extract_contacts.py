@@ -9,8 +9,10 @@ dial. E-mail addresses are kept lower-cased.
 
 Names are the one or two words right after a self-introduction ("my name is", "this is", "меня зовут"), title-cased;
 fillers ("uh", "also", "ну") are skipped, an ASR repetition ("robert robert jones") is said once, and a function
-word ends the name. Identifiers are tokens of at least four characters with a digit ("cminh730", "3348917502"),
-not part of an e-mail; a token after another field's label ("Username: ...", read for an order id) is not one.
+word ends the name; a first name given alone is completed by a surname said right after it ("my name is michael but
+last name smith", "меня зовут Андрей, фамилия Петров"). Identifiers are tokens of at least four characters with a
+digit ("cminh730", "3348917502"), not part of an e-mail; a token after another field's label ("Username: ...", read
+for an order id) is not one.
 """
 
 import re
@@ -104,8 +106,13 @@ _NOT_A_NAME = frozenset({
     "speaking", "thank", "thanks", "please", "last", "name", "would", "need", "want", "at", "of", "on", "for", "to",
     "in", "is", "my", "your", "you", "can", "may", "hi", "hello", "yes", "no", "ok", "okay", "so", "just", "it",
     "that", "this", "bank", "today", "и", "я", "из", "компания", "компании", "компанию", "вам", "вас",
-    "звоню", "мне", "у", "с", "по", "как", "хочу", "сейчас", "менеджер", "представитель",
+    "звоню", "мне", "у", "с", "по", "как", "хочу", "сейчас", "менеджер", "представитель", "фамилия", "surname",
+    "family",
 })  # fmt: skip
+_SURNAME = re.compile(
+    r"\s*,?\s*(?:(?:but|and|my|the|а|и|моя)\s+)*(?:last name|surname|family name|фамилия)(?:\s+is|'s)?\s*,?\s+",
+    re.IGNORECASE,
+)
 _NAME_WORD = re.compile(r"[^\W\d_]+(?:[-'][^\W\d_]+)?")
 _IDENTIFIER = re.compile(r"(?<![\w@.])(?=[\w-]*\d)[^\W_][\w-]{3,}(?![\w@]|\.\w)")
 _LABEL = re.compile(r"([^\W\d_][^\W\d_ ]*(?: [^\W\d_]+){0,2})\s*[:#№]\s*$")
@@ -132,17 +139,34 @@ def find_names(text: str, language: str) -> list[NameMention]:
                     break
                 token = word.group().casefold()
                 end = word.end()
-                if token in _NAME_FILLERS and not parts:
+                if token in _NAME_FILLERS:
+                    if parts:
+                        break
                     continue
                 if token in _NOT_A_NAME or len(parts) == 2:
                     break
                 if not parts or parts[-1].casefold() != token:
                     parts.append(word.group())
-            if parts:
-                value = " ".join(part[:1].upper() + part[1:] for part in parts)
-                last = text.casefold().rfind(parts[-1].casefold(), found.end(), end)
-                mentions.append(NameMention(found.start(), last + len(parts[-1]), value, confidence))
+            if not parts:
+                continue
+            last = text.casefold().rfind(parts[-1].casefold(), found.end(), end)
+            stop = last + len(parts[-1])
+            surname = _surname_after(text, stop) if len(parts) == 1 else None
+            if surname is not None:
+                parts.append(surname.group())
+                stop = surname.end()
+            value = " ".join(part[:1].upper() + part[1:] for part in parts)
+            mentions.append(NameMention(found.start(), stop, value, confidence))
     return mentions
+
+
+def _surname_after(text: str, position: int) -> re.Match[str] | None:
+    """The surname in "... but last name smith" right after a first name ending at `position`."""
+    cue = _SURNAME.match(text, position)
+    if cue is None:
+        return None
+    word = _NAME_WORD.match(text, cue.end())
+    return word if word is not None and word.group().casefold() not in _NOT_A_NAME else None
 
 
 _NAME_QUESTION = re.compile(r"\b(?:your (?:full )?name|who am i speaking|как вас зовут|ваше имя|представьтесь)", re.I)

@@ -11,16 +11,26 @@ said it (source "rule"). Confidence per extractor:
 | date | the date phrase as said ("next Tuesday"), resolved by crm_fill | 0.9 with a year, 0.8 relative |
 | name | the name after "my name is", "меня зовут" (0.9), "this is" (0.7), a reply to "your name" (0.8) | 0.7–0.9 |
 | identifier | a token of four or more characters with a digit ("cminh730"), read where the field's cue is | 0.85 |
-| phrases | the value whose phrase was said (negated mentions do not count) | 0.85 |
+| phrases | the value whose phrase was said (negated mentions do not count) | 0.85; 0.6 when only the rep said it |
+
+A confidence of 0.8 or more is meant to be right at least nine times in ten (the analyze-stage evaluation reports
+how often it is, benchmarks/README.md). A phrase value of a field read from both speakers that only the rep said
+is kept below that: a rep listing what the product does ("речевая аналитика, оценка звонков, интеграция с CRM") is a
+pitch, not the customer's interest, and such values were right about half the time.
 
 Which words are read:
 - `speaker` limits an extractor to the rep's or the customer's utterances (and those whose role is unknown, so a
   call whose roles could not be told apart still yields values);
-- for money and date fields, `context_phrases` (language → cue phrases) limits the extractor to the
-  utterances that contain a cue, and to the other speaker's reply to a cue asked as a question ("When do you plan
-  to go live?" — "End of next month."): this is what tells the date of the next step from the expected close date.
+- for money, date and identifier fields, `context_phrases` (language → cue phrases) limits the extractor to the
+  utterances that contain a cue, and to the other speaker's answer to a cue said as a request: a question ("When do
+  you plan to go live?" — "End of next month.") or words that ask ("give me the order id", "продиктуйте номер").
+  The answer is the other speaker's next turn, all of it, even when the asker adds a word first ("please"): this is
+  what tells the date of the next step from the expected close date;
+- where phrases of two values cover the same words, the longer phrase wins: "решает совет директоров" is a
+  committee, not "решает ... директор".
 """
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -28,7 +38,16 @@ from models import Conversation, Evidence, Extractor, FieldProposal, FieldSchema
 from summarize.extract_contacts import answered_name, find_emails, find_identifiers, find_names, find_phones
 from summarize.extract_dates import find_dates
 from summarize.extract_money import find_money
-from summarize.phrases import find_phrases
+from summarize.phrases import PhraseMatch, find_phrases
+from summarize.text import normalize
+
+# Words that make a cue a request even without a question mark (ASR text often has none).
+_REQUEST = re.compile(
+    r"\b(?:(?:could|can|would|will) you|you (?:could|would|can)|may i|can i|please|(?:give|tell|send) me|"
+    r"what(?:'s| is| was)|need (?:your|the)|скажите|подскажите|назовите|продиктуйте|уточните|напишите|"
+    r"пришлите|пожалуйста|можете|не могли бы|как(?:ой|ая|ое|ие|ую|ого|ов))\b",
+    re.IGNORECASE,
+)
 
 EMAIL_CONFIDENCE = 0.95
 PHONE_CONFIDENCE = 0.95
@@ -37,6 +56,7 @@ BARE_AMOUNT_CONFIDENCE = 0.7
 ABSOLUTE_DATE_CONFIDENCE = 0.9
 RELATIVE_DATE_CONFIDENCE = 0.8
 PHRASE_CONFIDENCE = 0.85
+REP_MENTION_CONFIDENCE = 0.6
 IDENTIFIER_CONFIDENCE = 0.85
 
 
@@ -73,6 +93,22 @@ def _quote(utterance: Utterance, start: int, end: int) -> Evidence:
     )
 
 
+def _is_request(text: str) -> bool:
+    return "?" in text or _REQUEST.search(text) is not None
+
+
+def _answer(utterances: Sequence[Utterance], asked: int) -> set[int]:
+    """The other speaker's next turn after utterance `asked`: their consecutive utterances, once they start."""
+    asker = utterances[asked].speaker
+    answer: set[int] = set()
+    for index in range(asked + 1, len(utterances)):
+        if utterances[index].speaker != asker:
+            answer.add(index)
+        elif answer or index - asked > 2:
+            break
+    return answer
+
+
 def _readable(conversation: Conversation, spec: FieldSpec, language: str) -> list[Utterance]:
     utterances = conversation.utterances
     if spec.speaker in {Role.rep, Role.customer}:
@@ -85,11 +121,7 @@ def _readable(conversation: Conversation, spec: FieldSpec, language: str) -> lis
         phrases = cues.get(language[:2]) or [phrase for group in cues.values() for phrase in group]
         cued = {match.utterance_index for match in find_phrases(utterances, phrases, language)}
         answers = {
-            index + 1
-            for index in cued
-            if "?" in utterances[index].text
-            and index + 1 < len(utterances)
-            and utterances[index + 1].speaker != utterances[index].speaker
+            index for asked in cued if _is_request(utterances[asked].text) for index in _answer(utterances, asked)
         }
         allowed &= cued | answers
     return [utterances[i] for i in sorted(allowed)]
@@ -141,17 +173,38 @@ def _name_answers(conversation: Conversation, utterances: Sequence[Utterance]) -
     return found
 
 
+def _specific(matches: Sequence[tuple[str, PhraseMatch]], language: str) -> list[tuple[str, PhraseMatch]]:
+    """Matches not covered by a longer phrase of another value on the same words."""
+
+    def size(match: PhraseMatch) -> int:
+        return len(normalize(match.phrase, language))
+
+    def covered(value: str, match: PhraseMatch) -> bool:
+        return any(
+            other_value != value
+            and other.utterance_index == match.utterance_index
+            and other.start <= match.start
+            and match.end <= other.end
+            and size(other) > size(match)
+            for other_value, other in matches
+        )
+
+    return [(value, match) for value, match in matches if not covered(value, match)]
+
+
 def _from_phrases(utterances: Sequence[Utterance], spec: FieldSpec, language: str) -> list[_Found]:
-    found = []
+    heard: list[tuple[str, PhraseMatch]] = []
     for value, by_language in spec.value_phrases.items():
         phrases = by_language.get(language[:2]) or [phrase for group in by_language.values() for phrase in group]
-        for match in find_phrases(utterances, phrases, language):
-            if match.negated:
-                continue
-            role = utterances[match.utterance_index].role
-            evidence = Evidence(quote=match.quote, start=match.start, end=match.end, role=role)
-            if all(item.evidence != evidence for item in found):
-                found.append(_Found(value, PHRASE_CONFIDENCE, evidence))
+        heard.extend((value, match) for match in find_phrases(utterances, phrases, language) if not match.negated)
+    one_side = spec.speaker in {Role.rep, Role.customer}
+    found: list[_Found] = []
+    for value, match in _specific(heard, language):
+        role = utterances[match.utterance_index].role
+        evidence = Evidence(quote=match.quote, start=match.start, end=match.end, role=role)
+        confidence = PHRASE_CONFIDENCE if one_side or role != Role.rep else REP_MENTION_CONFIDENCE
+        if all(item.value != value or item.evidence != evidence for item in found):
+            found.append(_Found(value, confidence, evidence))
     found.sort(key=lambda item: item.evidence.start or 0.0)
     return found
 

@@ -2,11 +2,17 @@
 
 A phrase matches when its normalised tokens (see `summarize.text.normalize`) appear in order inside one utterance.
 Rules, in the order they are applied:
-- tokens are compared after normalisation (Russian lemmas, light English stems); with `fuzzy`, two tokens of at
-  least `FUZZY_MIN_LENGTH` characters also match when their rapidfuzz ratio is ≥ `FUZZY_TOKEN_RATIO`, which absorbs
-  one-letter ASR slips ("decission", "кампания");
+- tokens are compared after normalisation (Russian lemmas, light English stems); with `fuzzy`, two words of at
+  least `FUZZY_MIN_LENGTH` characters also match when one letter added, dropped or changed turns one into the other
+  (two letters from `FUZZY_LONG_LENGTH` characters), in their normal or their spoken form: this absorbs ASR slips
+  ("decission", "кампания", "бюджед", "кампании" for "компании" whichever normal form each gets) but not a verb
+  prefix that changes the meaning ("думаю" is not "подумаем"); shorter words must match exactly, since one letter
+  turns them into other words ("нашем", "вашем");
 - at most `MAX_GAP` filler tokens may sit between two phrase tokens ("назначим с вами встречу" for "назначить встречу"),
   never a negator;
+- a match stays inside one clause: it may not run past a word ending in . , ! ? ; : (so "Решает директор, я
+  собираю варианты" is not "решаю я"), except where the phrase itself is written with that punctuation
+  ("спасибо, что позвонили" also matches across the comma Russian puts before "что");
 - a match is `negated` when a negator stands among the `NEGATION_WINDOW` tokens before it, counted back within the
   same clause: a word ending in . , ! ? ; : closes the window, so "No problem, let's book a demo" is not negated;
   a phrase that itself begins with a negator ("не потеряется", "no obligation") is never marked negated, since
@@ -16,14 +22,15 @@ Rules, in the order they are applied:
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
-from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from models import Role, Utterance
-from summarize.text import normalize, normalize_token, tokenize
+from summarize.text import normalize_token, tokenize
 
-FUZZY_TOKEN_RATIO = 85.0
-FUZZY_MIN_LENGTH = 5
+FUZZY_MIN_LENGTH = 6
+FUZZY_LONG_LENGTH = 10
 MAX_GAP = 2
 NEGATION_WINDOW = 3
 _CLAUSE_END = (".", ",", "!", "?", ";", ":", "…")
@@ -48,16 +55,12 @@ class _Token:
     norm: str
     word: int
     clause_end: bool
+    spoken: str
 
 
 @lru_cache(maxsize=8)
 def _negators(language: str) -> frozenset[str]:
     return frozenset(normalize_token(token, language) for token in _NEGATORS_RAW.split())
-
-
-@lru_cache(maxsize=20_000)
-def _phrase_tokens(phrase: str, language: str) -> tuple[str, ...]:
-    return tuple(normalize(phrase, language))
 
 
 @lru_cache(maxsize=20_000)
@@ -68,31 +71,42 @@ def _utterance_tokens(words: tuple[str, ...], language: str) -> tuple[_Token, ..
         ends_clause = text.strip().endswith(_CLAUSE_END)
         for position, part in enumerate(parts):
             last = position == len(parts) - 1
-            tokens.append(_Token(normalize_token(part, language), index, ends_clause and last))
+            tokens.append(_Token(normalize_token(part, language), index, ends_clause and last, part))
     return tuple(tokens)
 
 
-def _same(a: str, b: str, fuzzy: bool) -> bool:
-    if a == b:
-        return True
-    if not fuzzy or min(len(a), len(b)) < FUZZY_MIN_LENGTH:
+@lru_cache(maxsize=20_000)
+def _phrase_tokens(phrase: str, language: str) -> tuple[_Token, ...]:
+    return _utterance_tokens(tuple(phrase.split()), language)
+
+
+def _close(a: str, b: str) -> bool:
+    shorter = min(len(a), len(b))
+    if shorter < FUZZY_MIN_LENGTH:
         return False
-    return fuzz.ratio(a, b) >= FUZZY_TOKEN_RATIO
+    edits = 2 if shorter >= FUZZY_LONG_LENGTH else 1
+    return Levenshtein.distance(a, b, score_cutoff=edits) <= edits
+
+
+def _same(said: _Token, wanted: _Token, fuzzy: bool) -> bool:
+    if said.norm == wanted.norm:
+        return True
+    return fuzzy and (_close(said.norm, wanted.norm) or _close(said.spoken, wanted.spoken))
 
 
 def _match_at(
-    tokens: Sequence[_Token], start: int, phrase: Sequence[str], negators: frozenset[str], fuzzy: bool
+    tokens: Sequence[_Token], start: int, phrase: Sequence[_Token], negators: frozenset[str], fuzzy: bool
 ) -> int | None:
     """Index of the last token of a match of `phrase` that begins at `start`, or None."""
-    if not _same(tokens[start].norm, phrase[0], fuzzy):
+    if not _same(tokens[start], phrase[0], fuzzy):
         return None
     position = start
-    for wanted in phrase[1:]:
+    for previous, wanted in pairwise(phrase):
         for step in range(1, MAX_GAP + 2):
             candidate = position + step
-            if candidate >= len(tokens):
+            if candidate >= len(tokens) or (tokens[candidate - 1].clause_end and not previous.clause_end):
                 return None
-            if _same(tokens[candidate].norm, wanted, fuzzy):
+            if _same(tokens[candidate], wanted, fuzzy):
                 position = candidate
                 break
             if tokens[candidate].norm in negators:
@@ -146,7 +160,7 @@ def find_phrases(
                         start=words[0].start,
                         end=words[-1].end,
                         quote=" ".join(word.text.strip() for word in words),
-                        negated=phrase_tokens[0] not in negators and _negated(tokens, start, negators),
+                        negated=phrase_tokens[0].norm not in negators and _negated(tokens, start, negators),
                     )
                 )
                 start = last + 1

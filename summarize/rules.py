@@ -118,10 +118,12 @@ def _run(
     methods: Sequence[Method],
     metrics: ConversationMetrics,
     trigger: PhraseMatch | None,
+    final: bool,
 ) -> _Verdict | None:
     for position, method in enumerate(methods):
-        # Only the item's final method may read silence as an answer; an earlier one leaves it to the next.
-        last = position == len(methods) - 1 and method == item.decide_by[-1]
+        # Only the item's final method may read silence as an answer; an earlier one leaves it to the next. Methods
+        # before `llm` are never final, so `[phrases, llm, phrases]` asks the LLM before silence counts.
+        last = final and position == len(methods) - 1
         if method == Method.phrases:
             verdict = _by_phrases(conversation, item, trigger, last)
         elif method == Method.metric:
@@ -152,11 +154,11 @@ def decide_item(
     asks_llm = Method.llm in methods
     before = methods[: methods.index(Method.llm)] if asks_llm else methods
     after = methods[methods.index(Method.llm) + 1 :] if asks_llm else []
-    verdict = _run(conversation, item, before, metrics, trigger)
+    verdict = _run(conversation, item, before, metrics, trigger, final=not asks_llm)
     if verdict is not None:
         result = item_result(item, section_id, verdict.answer, verdict.source, verdict.evidence, verdict.note)
         return RuleDecision(item, result, asks_llm=False)
-    fallback = _run(conversation, item, after, metrics, trigger) if asks_llm else None
+    fallback = _run(conversation, item, after, metrics, trigger, final=True) if asks_llm else None
     if fallback is not None:
         result = item_result(item, section_id, fallback.answer, fallback.source, fallback.evidence, fallback.note)
     else:

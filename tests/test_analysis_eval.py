@@ -5,6 +5,7 @@ import pytest
 
 from benchmarks.analysis_data import DataMissing, conversation, load_hvb, load_ru
 from benchmarks.analysis_metrics import (
+    Calibration,
     FieldCounts,
     ItemCounts,
     comparable,
@@ -107,3 +108,17 @@ def test_turns_with_short_pauses_join_into_one_utterance():
     ]
     assert utterances[1].start == 2.0 and utterances[1].end <= 4.8
     assert len(conversation("en", turns).utterances) == 4
+
+
+def test_calibration_counts_values_per_confidence_bucket():
+    calibration = Calibration()
+    for confidence, right in [(0.95, True), (0.9, True), (0.85, False), (0.8, True), (0.7, True), (0.6, False)]:
+        calibration.add(confidence, right)
+    calibration.add(0.3, False)
+    assert calibration.buckets() == [("< 0.5", 1, 0), ("0.5–0.8", 2, 1), (">= 0.8", 4, 3)]
+    assert calibration.at_least(0.8) == (4, pytest.approx(0.75))
+    assert calibration.at_least(0.9) == (2, pytest.approx(1.0))
+    assert Calibration().at_least() == (0, None)
+    merged = Calibration()
+    merged.merge(calibration)
+    assert merged.buckets() == calibration.buckets()

@@ -243,7 +243,9 @@ def test_llm_answers_are_grounded_or_dropped() -> None:
     items = {i.item_id: i for i in analysis.scorecard.items}
     assert items["introduction"].answer == Answer.yes and items["introduction"].source == DecisionSource.llm
     assert items["introduction"].evidence[0].quote == "Emma speaking, I work at Brightline."
-    assert items["call_summary"].answer == Answer.not_determined  # its quote is not in the call
+    # Its quote is not in the call, so the script's fallback decides: no recap phrase was heard.
+    summary = items["call_summary"]
+    assert summary.answer == Answer.no and summary.source == DecisionSource.phrases
     assert [p.field for p in analysis.proposals] == ["competitor", "pain"]
     pain = analysis.proposals[1]
     assert pain.source == "llm" and pain.confidence == LLM_CONFIDENCE and pain.value == "Leads get lost"

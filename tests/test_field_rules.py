@@ -183,3 +183,74 @@ def test_names_and_identifiers_by_speaker_and_cue():
     assert max(by_field(proposals)["agent_name"], key=lambda p: p.confidence).value == "Dana"
     assert values(proposals, "order_id") == ["3348917502"]
     assert by_field(proposals)["order_id"][0].evidence[0].quote == "3348917502"
+
+
+def test_an_identifier_asked_for_without_a_question_mark_is_read_from_the_whole_answer():
+    schema = FieldSchema(
+        id="retail",
+        version="1",
+        title="Retail chat",
+        fields=[
+            FieldSpec(
+                name="order_id",
+                title="Order id",
+                type="string",
+                extractor="identifier",
+                speaker="customer",
+                context_phrases={"en": ["order id"]},
+            ),
+            FieldSpec(
+                name="username",
+                title="Username",
+                type="string",
+                extractor="identifier",
+                speaker="customer",
+                context_phrases={"en": ["username"]},
+            ),
+        ],
+    )
+    call = conversation(
+        [
+            (Role.rep, "sure, would you give me your full name or username"),
+            (Role.customer, "Alessandro Phoenix"),
+            (Role.customer, "aphoenix939"),
+            (Role.rep, "additionally you would give me the order ID and email"),
+            (Role.rep, "please"),
+            (Role.customer, "7916676427"),
+            (Role.customer, "aphoenix939@email.com"),
+            (Role.rep, "we shipped order ID 55512345 to you"),
+            (Role.customer, "my old account was 1234567 by the way"),
+        ],
+        "en",
+    )
+    proposals = extract_fields(call, schema, "en")
+    assert values(proposals, "username") == ["aphoenix939"]
+    assert values(proposals, "order_id") == ["7916676427"]  # a statement with the cue asks for nothing
+
+
+def test_phrase_values_only_the_rep_said_get_a_lower_confidence(schema):
+    call = conversation(
+        [
+            (Role.rep, "Мы делаем речевую аналитику, оценку звонков и интеграцию с CRM."),
+            (Role.customer, "Нам нужна интеграция с CRM."),
+        ],
+        "ru",
+    )
+    products = by_field(extract_fields(call, schema, "ru"))["products_of_interest"]
+    assert {p.value: p.confidence for p in products} == {
+        "call analytics": 0.6,
+        "scorecards": 0.6,
+        "CRM integration": 0.85,  # the customer said it too
+    }
+
+
+def test_the_longer_phrase_wins_where_two_values_cover_the_same_words(schema):
+    call = conversation([(Role.customer, "У нас решает совет директоров.")], "ru")
+    assert values(extract_fields(call, schema, "ru"), "decision_maker") == ["a committee"]
+    director = conversation([(Role.customer, "У нас решает директор.")], "ru")
+    assert values(extract_fields(director, schema, "ru"), "decision_maker") == ["director"]
+
+
+def test_a_decision_maker_phrase_does_not_cross_a_comma(schema):
+    call = conversation([(Role.customer, "Решает директор, я собираю варианты.")], "ru")
+    assert values(extract_fields(call, schema, "ru"), "decision_maker") == ["director"]

@@ -105,6 +105,11 @@ def test_phones_in_us_grouping_and_order_ids():
         ("yes hello this is uh robert jones i would like", "en", ["Robert Jones"]),
         ("Добрый день! Меня зовут Ольга, компания «Звонкий».", "ru", ["Ольга"]),
         ("I'm calling about my order", "en", []),
+        ("hi my name is also michael but last name smith i'd like to", "en", ["Michael Smith"]),
+        ("my name is anna and my last name is lee", "en", ["Anna Lee"]),
+        ("Меня зовут Андрей, фамилия Петров.", "ru", ["Андрей Петров"]),
+        ("меня зовут Андрей а фамилия у меня Петров", "ru", ["Андрей"]),
+        ("my name is john how do i change my last name", "en", ["John"]),
     ],
 )
 def test_names_after_an_introduction(text, language, expected):

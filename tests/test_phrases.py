@@ -1,6 +1,8 @@
+import pytest
 from test_analyze_dialogues import dialogue, utterance
 
 from models import Role
+from scoring_scripts import builtin_script
 from summarize.phrases import find_phrases
 from summarize.text import normalize
 
@@ -95,3 +97,72 @@ def test_quote_is_verbatim_text_of_the_utterance() -> None:
     [match] = find_phrases([spoken], ["компания технософт"], "ru")
     assert match.quote == "компания «ТехноСофт»."
     assert match.quote in spoken.text
+
+
+def test_a_match_does_not_run_past_the_end_of_a_clause() -> None:
+    call = dialogue(
+        "ru",
+        [
+            (Role.customer, "Решает директор, я собираю варианты."),
+            (Role.customer, "Закупки решаю я сам."),
+            (Role.customer, "Решаю, конечно, я."),
+        ],
+    )
+    matches = find_phrases(call.utterances, ["решаю я"], "ru")
+    assert [(m.utterance_index, m.quote) for m in matches] == [(1, "решаю я")]
+
+
+def test_a_phrase_written_with_a_comma_may_cross_one() -> None:
+    call = dialogue(
+        "ru",
+        [
+            (Role.rep, "Спасибо, что позвонили!"),
+            (Role.rep, "Спасибо что позвонили"),
+            (Role.rep, "Расскажите, как у вас сейчас устроены продажи?"),
+        ],
+    )
+    thanks = find_phrases(call.utterances, ["спасибо, что позвонили"], "ru")
+    assert [m.quote for m in thanks] == ["Спасибо, что позвонили!", "Спасибо что позвонили"]
+    assert find_phrases(call.utterances, ["спасибо что позвонили"], "ru")[0].utterance_index == 1
+    [ask] = find_phrases(call.utterances, ["расскажите, как"], "ru")
+    assert ask.quote == "Расскажите, как" and not ask.negated
+
+
+def test_fuzzy_matching_takes_one_slip_in_longer_words_only() -> None:
+    call = dialogue(
+        "ru",
+        [
+            (Role.rep, "Какой бюджед вы рассматриваете?"),
+            (Role.customer, "Думаю, да."),
+            (Role.rep, "Я коротко расскажу о нашем продукте."),
+        ],
+    )
+    [budget] = find_phrases(call.utterances, ["какой бюджет"], "ru")
+    assert budget.quote == "Какой бюджед"
+    assert find_phrases(call.utterances, ["подумаем"], "ru") == []  # a verb prefix is not a slip
+    assert find_phrases(call.utterances, ["расскажите о вашем"], "ru") == []  # "нашем" is not "вашем"
+
+
+RU_SCRIPT = {item.id: item for item in builtin_script("ru_b2b_discovery").items()}
+
+
+@pytest.mark.parametrize(
+    ("item", "said", "negated_near_miss"),
+    [
+        ("budget", "А по бюджету какие у вас ожидания?", "Не буду по бюджету спрашивать."),
+        ("budget", "Бюджет на это уже выделен?", "Я не про бюджет на это."),
+        ("decision_maker", "Решение за вами или за руководителем?", "Решение не за вами, как я понял."),
+        ("decision_maker", "Кто у вас отвечает за закупки?", "Никто не отвечает за закупки."),
+        ("timeline", "А по срокам что?", "Не по срокам вопрос."),
+        ("ties_to_needs", "Так вы увидите каждую потерянную заявку.", "Вы не увидите разницы сразу."),
+        ("concrete_offer", "Могу дать пробный период на две недели.", "Мы не даём пробный период."),
+        ("convenient_to_talk", "Вам удобно сейчас или позже перезвонить?", "Ни сейчас или позже, никогда."),
+        ("next_step_agreed", "Отправлю договор сегодня, подпишем в пятницу?", "Не отправлю договор, пока не решите."),
+    ],
+)
+def test_russian_script_paraphrases_and_their_negations(item: str, said: str, negated_near_miss: str) -> None:
+    phrases = RU_SCRIPT[item].phrases["ru"]
+    call = dialogue("ru", [(Role.rep, said), (Role.rep, negated_near_miss)])
+    matches = find_phrases(call.utterances, phrases, "ru")
+    assert any(m.utterance_index == 0 and not m.negated for m in matches), said
+    assert all(m.negated for m in matches if m.utterance_index == 1), [m.quote for m in matches]

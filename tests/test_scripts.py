@@ -1,9 +1,12 @@
 from pathlib import Path
 
 import pytest
+from test_analyze_dialogues import dialogue
 
-from models import Method
+from models import Answer, CallScript, DecisionSource, Method, Role
 from scoring_scripts import BUILTIN_SCRIPTS, ScriptError, builtin_script, default_script_for, load_script
+from summarize.metrics import measure
+from summarize.rules import decide_by_rules
 
 VALID_ITEM = """      - id: greeting
         title: Greeted
@@ -27,7 +30,7 @@ sections:
 @pytest.mark.parametrize("name", BUILTIN_SCRIPTS)
 def test_builtin_scripts_load_and_cover_every_method(name: str) -> None:
     script = builtin_script(name)
-    assert script.version == "1.0"
+    assert script.version == "1.1"
     items = script.items()
     assert len(items) >= 14
     assert {m for item in items for m in item.decide_by} == set(Method)
@@ -38,6 +41,9 @@ def test_builtin_scripts_load_and_cover_every_method(name: str) -> None:
             assert item.question or item.decide_by == [Method.phrases], item.id
     assert any(item.auto_fail for item in items)
     assert any(item.applies_if.get(script.language) for item in items)
+    # Without an LLM (or without its usable answer) a step whose phrases were not heard is read as not done.
+    asked = [item for item in items if Method.llm in item.decide_by and Method.phrases in item.decide_by]
+    assert asked and all(item.decide_by == [Method.phrases, Method.llm, Method.phrases] for item in asked)
 
 
 def test_default_script_follows_language() -> None:
@@ -103,3 +109,36 @@ def test_bad_scripts_name_file_and_problem(tmp_path: Path, case: str) -> None:
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ScriptError, match=r"absent\.yaml: cannot read the call script"):
         load_script(tmp_path / "absent.yaml")
+
+
+def test_phrases_after_the_llm_read_silence_only_as_the_fallback() -> None:
+    script = CallScript.model_validate(
+        {
+            "id": "team",
+            "version": "1",
+            "title": "Team",
+            "language": "ru",
+            "sections": [
+                {
+                    "id": "s",
+                    "title": "S",
+                    "items": [
+                        {
+                            "id": "budget",
+                            "title": "Budget",
+                            "decide_by": ["phrases", "llm", "phrases"],
+                            "phrases": {"ru": ["какой бюджет"]},
+                            "question": "Спросил ли менеджер о бюджете?",
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    asked = dialogue("ru", [(Role.rep, "Какой бюджет вы закладываете?")])
+    silent = dialogue("ru", [(Role.rep, "Расскажите о ваших задачах.")])
+    [heard] = decide_by_rules(asked, script, measure(asked))
+    assert heard.result.answer == Answer.yes and not heard.asks_llm
+    [fallback] = decide_by_rules(silent, script, measure(silent))
+    assert fallback.asks_llm  # the LLM is still asked first
+    assert fallback.result.answer == Answer.no and fallback.result.source == DecisionSource.phrases
