@@ -9,6 +9,7 @@ found in the transcript, and the whole call is searched, so a quote from any par
 - CRM fields: the first part's grounded value;
 - summary: the parts' texts in call order, their key points, the last part's next step;
 - note template sections: every part's answer is kept, in call order, for `summarize.sections` to ground and join.
+A backend that batches (the transformers one) decodes the parts together, `PART_BATCH` at a time.
 """
 
 import logging
@@ -17,12 +18,15 @@ from dataclasses import dataclass
 
 from models import Conversation, Utterance
 from summarize.grounding import ground_quote
-from summarize.llm.base import LLMBackend, LLMError
+from summarize.llm.base import BatchingBackend, LLMBackend, LLMError
 from summarize.prompt import KEY_POINTS, Prompt, transcript_lines
 
 logger = logging.getLogger(__name__)
 
 PromptFor = Callable[[Conversation, tuple[int, int] | None], Prompt]
+# Parts decoded together by a batching backend: enough to fill a GPU for the starter model, few enough that a
+# batch of full-context prompts stays within a CPU worker's memory.
+PART_BATCH = 4
 # Parts are measured with the longest part header they could get, so numbering never pushes one over budget.
 _WIDEST_PART = (999, 999)
 
@@ -133,6 +137,30 @@ def merge_answers(conversation: Conversation, answers: Sequence[dict]) -> dict:
     }
 
 
+def _replies(llm: LLMBackend, prompts: list[Prompt], max_tokens: int) -> list[dict | LLMError]:
+    """Each part's answer or error. A backend that batches gets the parts PART_BATCH at a time: on a GPU a batch
+    costs about what one request does."""
+    same_schema = all(prompt.schema == prompts[0].schema for prompt in prompts)
+    if len(prompts) > 1 and same_schema and isinstance(llm, BatchingBackend):
+        replies: list[dict | LLMError] = []
+        for start in range(0, len(prompts), PART_BATCH):
+            group = prompts[start : start + PART_BATCH]
+            try:
+                replies.extend(
+                    llm.generate_json_batch([(p.system, p.user) for p in group], group[0].schema, max_tokens=max_tokens)
+                )
+            except LLMError as exc:
+                replies.extend([exc] * len(group))
+        return replies
+    replies = []
+    for prompt in prompts:
+        try:
+            replies.append(llm.generate_json(prompt.system, prompt.user, prompt.schema, max_tokens=max_tokens))
+        except LLMError as exc:
+            replies.append(exc)
+    return replies
+
+
 def ask_in_parts(
     llm: LLMBackend,
     conversation: Conversation,
@@ -165,13 +193,13 @@ def ask_in_parts(
         )
         return ChunkedAnswer(None, 1, {})
     parts = split_conversation(conversation, fits)
+    prompts = [prompt_for(part, (index, len(parts)) if len(parts) > 1 else None) for index, part in enumerate(parts, 1)]
     answers: list[dict] = []
-    for index, part in enumerate(parts, start=1):
-        prompt = prompt_for(part, (index, len(parts)) if len(parts) > 1 else None)
-        try:
-            answers.append(llm.generate_json(prompt.system, prompt.user, prompt.schema, max_tokens=max_tokens))
-        except LLMError as exc:
-            logger.warning("LLM request failed for call %s (part %d of %d): %s", call_id, index, len(parts), exc)
+    for index, reply in enumerate(_replies(llm, prompts, max_tokens), start=1):
+        if isinstance(reply, LLMError):
+            logger.warning("LLM request failed for call %s (part %d of %d): %s", call_id, index, len(parts), reply)
+        else:
+            answers.append(reply)
     if len(parts) > 1:
         logger.info("call %s read in %d parts, %d answered", call_id, len(parts), len(answers))
     sections: dict[str, list[object]] = {}

@@ -14,7 +14,7 @@ from crm_fill.schema import builtin_field_schema
 from models import CallInfo, CallScript, Conversation, FieldSchema, ModelInfo, Role, Summary
 from pipeline.llm_models import STARTER_LLM, starter_llm_dir
 from scoring_scripts import default_script_for
-from summarize.chunks import ask_in_parts, split_conversation
+from summarize.chunks import PART_BATCH, ask_in_parts, split_conversation
 from summarize.core import analyze
 from summarize.field_rules import extract_fields
 from summarize.llm.base import LLMError
@@ -272,6 +272,40 @@ def test_parts_respect_both_budgets_and_cover_the_call_once() -> None:
         ask_in_parts(short, en_discovery_call(), prompt_for, language="en", max_chars=6000, max_tokens=256).parts == 1
     )
     assert short.requests[0][1].startswith("Call transcript:")
+
+
+class PreparedBatchesLLM(PreparedAnswersLLM):
+    """The same double, offering batches as the transformers backend does; records each batch's size."""
+
+    def __init__(self, answers: list[dict | None], max_prompt_tokens: int) -> None:
+        super().__init__(answers, max_prompt_tokens)
+        self.batches: list[int] = []
+
+    def generate_json_batch(self, prompts, schema, *, max_tokens=512):
+        self.batches.append(len(prompts))
+        replies = []
+        for system, user in prompts:
+            try:
+                replies.append(self.generate_json(system, user, schema, max_tokens=max_tokens))
+            except LLMError as exc:
+                replies.append(exc)
+        return replies
+
+
+def test_a_batching_backend_gets_the_parts_together_and_a_failed_part_is_left_out() -> None:
+    conversation = _long_call(4)
+    template = resolve_template("discovery")
+    answer = {"summary": {"text": "A call.", "key_points": [], "next_step": None}, "items": {}, "fields": {}}
+    llm = PreparedBatchesLLM([answer, None, *[answer] * 20], max_prompt_tokens=700)
+
+    def prompt_for(part: Conversation, index: tuple[int, int] | None):
+        return build_prompt(part, [], [], language="en", sections=section_requests(template, "en"), part=index)
+
+    asked = ask_in_parts(llm, conversation, prompt_for, language="en", max_chars=1500, max_tokens=256)
+    assert asked.parts > PART_BATCH
+    assert sum(llm.batches) == asked.parts and all(size <= PART_BATCH for size in llm.batches)
+    assert llm.batches[0] == PART_BATCH
+    assert asked.answer is not None and asked.answer["summary"]["text"].count("A call.") == asked.parts - 1
 
 
 def test_an_utterance_longer_than_any_prompt_is_cut_between_words() -> None:

@@ -2,7 +2,7 @@
 
 import functools
 import json
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import jsonschema
 
@@ -23,6 +23,17 @@ class LLMBackend(Protocol):
 
     def generate_json(self, system: str, user: str, schema: dict[str, Any], *, max_tokens: int = 512) -> dict[str, Any]:
         """Ask the model; the reply is a JSON object valid against `schema`, or `LLMError` is raised."""
+        ...
+
+
+@runtime_checkable
+class BatchingBackend(LLMBackend, Protocol):
+    """A backend that decodes several prompts at once (the transformers backend: one padded batch)."""
+
+    def generate_json_batch(
+        self, prompts: list[tuple[str, str]], schema: dict[str, Any], *, max_tokens: int = 512
+    ) -> list[dict[str, Any] | LLMError]:
+        """One result per (system, user) prompt: its JSON object, or the error that prompt met."""
         ...
 
 
