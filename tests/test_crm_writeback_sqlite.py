@@ -17,6 +17,7 @@ from pipeline.settings import Settings
 from publish.admin import list_deliveries
 from publish.delivery import deliver_due
 from tests.crm_calls import KEY, LEAD, NEXT_STEP, crm, processed_call, team_with_amocrm
+from web.call_views import call_detail
 
 __all__ = ["crm"]  # the amoCRM server fixture
 
@@ -54,6 +55,12 @@ def test_write_back_with_a_token_refresh_on_sqlite(tmp_path: Path, crm: AmoCRMSe
     views = {view.event_type: view for view in list_deliveries(runtime, call_id=call_id) if view.crm}
     assert views["crm.write"].result is not None and views["crm.write"].result["ok"] is True
     assert views["crm.call_log"].status == "delivered"
+    detail = call_detail(runtime, call_id)
+    assert detail is not None
+    assert [(w.crm, w.status, w.deal_id, w.kept, w.not_kept) for w in detail.crm_writes] == [
+        ("amocrm", "delivered", str(LEAD), True, [])
+    ]
+    assert "demo on Tuesday" not in detail.model_dump_json(include={"crm_writes"})
     assert crm.refreshes == 1
     with runtime.db.session() as session:
         sealed = session.scalars(select(CRMConnection.secrets)).one()

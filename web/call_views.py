@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from models import CallInfo, CallResult, CallStatus, Evidence, Stage
-from pipeline.db import Call, CallResultRow, Proposal, Rep, StageRun, Team
+from pipeline.db import Call, CallResultRow, CRMConnection, Delivery, OutboxEvent, Proposal, Rep, StageRun, Team
 from pipeline.redaction import redactor_for, shown_call, shown_evidence, shown_value
 from pipeline.runtime import Runtime
 from pipeline.stages import load_output, output_key
@@ -65,6 +65,19 @@ class RecordingView(BaseModel):
     purged_at: datetime | None = Field(description="When retention deleted the audio; null while it is kept.")
 
 
+class CRMWriteView(BaseModel):
+    """One write of the rep's approved values to a CRM, without the values themselves (they hold personal data)."""
+
+    crm: str = Field(description="amocrm, bitrix24, hubspot or webhook.")
+    status: str = Field(description="pending, delivered or dead.")
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+    deal_id: str | None = Field(description="The deal written to, once found.")
+    kept: bool | None = Field(description="Read back and every field kept; null until delivered or when not read back.")
+    not_kept: list[str] = Field(description="Our fields whose value the CRM answered for but did not keep.")
+
+
 class CallDetail(CallSummary):
     info: CallInfo
     options: dict[str, Any] = Field(description="Per-call overrides: script, fields.")
@@ -73,6 +86,7 @@ class CallDetail(CallSummary):
     script_version: str | None
     timeline: list[StageRunView] = Field(description="Every stage run, oldest first.")
     proposals: list[ProposalView]
+    crm_writes: list[CRMWriteView] = Field(description="Writes of approved values to the team's CRMs, newest first.")
     result: CallResult | None = Field(description="The stored result once the call is done, else null.")
 
 
@@ -157,6 +171,32 @@ def _shown(proposal: ProposalView, redactor: Redactor | None, language: str) -> 
     )
 
 
+def _crm_writes(session: Session, call_id: str) -> list[CRMWriteView]:
+    rows = session.execute(
+        select(Delivery, CRMConnection.kind)
+        .join(OutboxEvent, Delivery.event_id == OutboxEvent.id)
+        .join(CRMConnection, Delivery.crm_connection_id == CRMConnection.id)
+        .where(OutboxEvent.call_id == call_id, OutboxEvent.type == "crm.write")
+        .order_by(Delivery.id.desc())
+    ).all()
+    views = []
+    for delivery, kind in rows:
+        result = delivery.result or {}
+        views.append(
+            CRMWriteView(
+                crm=kind,
+                status=delivery.status,
+                attempts=delivery.attempts,
+                last_error=delivery.last_error,
+                delivered_at=_aware(delivery.delivered_at),
+                deal_id=result.get("deal_id"),
+                kept=result.get("ok") if result.get("verified") else None,
+                not_kept=[m.get("field", "") for m in result.get("mismatches", [])],
+            )
+        )
+    return views
+
+
 def call_detail(runtime: Runtime, call_id: str, visible: ColumnElement[bool] | None = None) -> CallDetail | None:
     """One call as the API shows it: the result, proposals and quotes with personal data redacted. None when there
     is no such call, or the viewer may not see it (`visible`)."""
@@ -172,6 +212,7 @@ def call_detail(runtime: Runtime, call_id: str, visible: ColumnElement[bool] | N
             select(StageRun).where(StageRun.call_id == call_id).order_by(StageRun.started_at, StageRun.id)
         ).all()
         proposals = session.scalars(select(Proposal).where(Proposal.call_id == call_id).order_by(Proposal.id)).all()
+        crm_writes = _crm_writes(session, call_id)
     result = None
     if call.status == CallStatus.done and runtime.storage.exists(output_key(call_id, "result")):
         result = load_output(runtime, call_id, "result", CallResult)
@@ -189,5 +230,6 @@ def call_detail(runtime: Runtime, call_id: str, visible: ColumnElement[bool] | N
         script_version=result_row.script_version if result_row else None,
         timeline=[StageRunView.model_validate(run, from_attributes=True) for run in runs],
         proposals=[_shown(ProposalView.model_validate(p, from_attributes=True), redactor, language) for p in proposals],
+        crm_writes=crm_writes,
         result=shown_call(result, redactor) if result is not None else None,
     )
