@@ -5,8 +5,9 @@ the audio's description (`audio.json`), and `result.json` with the transcript's 
 utterances emptied, so the result stays a valid CallResult that reports what was found without the words said.
 
 A recording is deleted only when every call using it has expired, and is then marked purged (Recording.purged_at),
-which is also what lets the next run skip its calls. A call in the middle of a stage is left for a later run, so the
-stage cannot write back what was just deleted. Running it again changes nothing.
+which is also what lets the next run skip its calls; the calls' playable copies (pipeline/playback.py) go with it.
+A call in the middle of a stage is left for a later run, so the stage cannot write back what was just deleted.
+Running it again changes nothing.
 """
 
 import logging
@@ -17,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, exists, or_, select
 
 from models import CallResult, CallStatus
 from pipeline.db import Call, Recording
+from pipeline.playback import playback_key
 from pipeline.runtime import Runtime
 from pipeline.stages import output_key
 
@@ -89,6 +91,8 @@ def _purge_recording(runtime: Runtime, recording_id: int, cutoff: datetime) -> i
             return None
         call_ids = session.scalars(select(Call.id).where(Call.recording_id == recording_id)).all()
         transcripts = sum(_purge_transcripts(runtime, call_id) for call_id in call_ids)
+        for call_id in call_ids:
+            runtime.storage.delete(playback_key(call_id))
         runtime.storage.delete(recording.storage_key)
         recording.purged_at = datetime.now(UTC)
     return transcripts

@@ -17,9 +17,10 @@ from pipeline.storage import StorageError
 from web.auth import LoginNeeded
 from web.i18n import Translator
 from web.metrics import metrics_registry
-from web.pages import login
+from web.pages import call_audio, calls, login
 from web.pages.render import render
-from web.routes import calls, deliveries, health
+from web.routes import calls as api_calls
+from web.routes import deliveries, health
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +70,10 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(login.router)
-    app.include_router(ingest_router)
     app.include_router(calls.router)
+    app.include_router(call_audio.router)
+    app.include_router(ingest_router)
+    app.include_router(api_calls.router)
     app.include_router(deliveries.router)
     app.include_router(health.router)
     return app

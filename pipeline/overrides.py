@@ -1,0 +1,166 @@
+"""A head of sales overriding scorecard items: the override log, and the scorecard as it stands after overrides.
+
+Every override is kept (pipeline.db.ItemOverride, with the item as the analysis left it); the latest one per item
+counts. Overrides belong to the script version they were made on: after a call is re-scored with another version,
+its new items start from the analysis again. The call's score is recomputed from the effective answers by the
+scoring rules of summarize/scorecard.py, and the call's row keeps that score, so lists and team figures agree with
+the call page.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Answer, ItemResult, Scorecard, SectionResult
+from pipeline.db import CallResultRow, ItemOverride
+
+OVERRIDE_ANSWERS = (Answer.yes, Answer.no, Answer.na)
+MAX_REASON_CHARS = 2000
+_DECIDED = (Answer.yes, Answer.no)
+
+
+class OverrideRefused(ValueError):
+    """An override that cannot be stored; the message says why, `problem` names it for translated pages:
+    no_item, bad_answer, no_reason or long_reason."""
+
+    def __init__(self, problem: str, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Override:
+    """The override in force on one item."""
+
+    item_id: str
+    answer: Answer
+    ai_answer: Answer
+    reason: str
+    actor: str
+    at: datetime
+
+
+def _item_score(item: ItemResult, answer: Answer) -> float | None:
+    return item.weight if answer == Answer.yes else 0.0 if answer == Answer.no else None
+
+
+def effective_scorecard(scorecard: Scorecard, answers: Mapping[str, Answer]) -> Scorecard:
+    """`scorecard` with the items in `answers` answered so, and its sections, score, percent, auto-fail and decided
+    share recomputed as summarize.scorecard.build_scorecard computes them. Answers for unknown items are ignored."""
+    items = [
+        item.model_copy(update={"answer": answers[item.item_id], "score": _item_score(item, answers[item.item_id])})
+        if item.item_id in answers
+        else item
+        for item in scorecard.items
+    ]
+    sections = [
+        SectionResult(
+            section_id=section.section_id,
+            title=section.title,
+            score=sum(i.weight for i in items if i.section_id == section.section_id and i.answer == Answer.yes),
+            max_score=sum(i.weight for i in items if i.section_id == section.section_id and i.answer in _DECIDED),
+        )
+        for section in scorecard.sections
+    ]
+    score = sum(i.weight for i in items if i.answer == Answer.yes)
+    max_score = sum(i.weight for i in items if i.answer in _DECIDED)
+    auto_failed = any(i.auto_fail and i.answer == Answer.no for i in items)
+    applicable = [i for i in items if i.answer != Answer.na]
+    decided = [i for i in applicable if i.answer in _DECIDED]
+    if auto_failed:
+        percent: float | None = 0.0
+    elif max_score > 0:
+        percent = round(100 * score / max_score, 1)
+    else:
+        percent = None
+    return scorecard.model_copy(
+        update={
+            "items": items,
+            "sections": sections,
+            "score": score,
+            "max_score": max_score,
+            "percent": percent,
+            "auto_failed": auto_failed,
+            "decided_share": round(len(decided) / len(applicable), 4) if applicable else 1.0,
+        }
+    )
+
+
+def overrides_in_force(session: Session, call_id: str, scorecard: Scorecard) -> dict[str, Override]:
+    """The latest override of each item of `scorecard` (its script version only), by item id."""
+    rows = session.scalars(
+        select(ItemOverride)
+        .where(
+            ItemOverride.call_id == call_id,
+            ItemOverride.script_id == scorecard.script_id,
+            ItemOverride.script_version == scorecard.script_version,
+        )
+        .order_by(ItemOverride.at, ItemOverride.id)
+    ).all()
+    items = {item.item_id for item in scorecard.items}
+    latest: dict[str, Override] = {}
+    for row in rows:
+        if row.item_id in items:
+            latest[row.item_id] = Override(
+                item_id=row.item_id,
+                answer=Answer(row.answer),
+                ai_answer=Answer(row.ai_answer["answer"]),
+                reason=row.reason,
+                actor=row.actor,
+                at=row.at,
+            )
+    return latest
+
+
+def override_item(
+    session: Session,
+    call_id: str,
+    scorecard: Scorecard,
+    item_id: str,
+    answer: str,
+    reason: str,
+    *,
+    user_id: int | None,
+    actor: str,
+) -> Scorecard:
+    """Store an override of one item of the call's analysed `scorecard`, update the call's score, and return the
+    scorecard as it now stands. Raises OverrideRefused naming the problem; nothing is stored then."""
+    item = next((i for i in scorecard.items if i.item_id == item_id), None)
+    if item is None:
+        raise OverrideRefused("no_item", f"the call's scorecard has no item '{item_id}'")
+    try:
+        chosen = Answer(answer)
+    except ValueError:
+        chosen = None
+    if chosen not in OVERRIDE_ANSWERS:
+        allowed = ", ".join(a.value for a in OVERRIDE_ANSWERS)
+        raise OverrideRefused("bad_answer", f"answer '{answer}' is not one of {allowed}")
+    reason = reason.strip()
+    if not reason:
+        raise OverrideRefused("no_reason", "a reason is required")
+    if len(reason) > MAX_REASON_CHARS:
+        raise OverrideRefused("long_reason", f"the reason is longer than {MAX_REASON_CHARS} characters")
+    session.add(
+        ItemOverride(
+            call_id=call_id,
+            item_id=item_id,
+            script_id=scorecard.script_id,
+            script_version=scorecard.script_version,
+            ai_answer=item.model_dump(mode="json"),
+            answer=chosen.value,
+            reason=reason,
+            user_id=user_id,
+            actor=actor,
+        )
+    )
+    session.flush()
+    answers = {o.item_id: o.answer for o in overrides_in_force(session, call_id, scorecard).values()}
+    shown = effective_scorecard(scorecard, answers)
+    row = session.get(CallResultRow, call_id)
+    if row is not None and row.script_id == scorecard.script_id and row.script_version == scorecard.script_version:
+        row.score_percent = shown.percent
+        row.auto_failed = shown.auto_failed
+    return shown
