@@ -70,7 +70,8 @@ def test_an_override_is_logged_with_the_analysis_answer_and_updates_the_calls_sc
         row = session.scalar(select(ItemOverride).where(ItemOverride.call_id == call_id))
         assert (row.item_id, row.answer, row.reason, row.actor) == ("budget", "no", "missed it", "olga")
         assert row.ai_answer["answer"] == "yes" and row.ai_answer["evidence"][0]["start"] == 2.2
-        assert (row.script_id, row.script_version) == ("ru_b2b_discovery", "1.0")
+        script = builtin_script("ru_b2b_discovery")
+        assert (row.script_id, row.script_version) == (script.id, script.version)
         assert session.get(CallResultRow, call_id).score_percent == shown.percent
         assert shown.percent < analysed.percent
         assert overrides_in_force(session, call_id, analysed)["budget"].answer == Answer.no
