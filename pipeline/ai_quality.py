@@ -58,8 +58,9 @@ def field_acceptance(session: Session) -> list[FieldAcceptance]:
         .group_by(FieldDecisionLog.call_id, FieldDecisionLog.field)
         .subquery()
     )
+    log = FieldDecisionLog
     rows = session.execute(
-        select(FieldDecisionLog.field, FieldDecisionLog.decision, FieldDecisionLog.ai_value, FieldDecisionLog.final_value)
+        select(log.field, log.decision, log.ai_value, log.final_value)
         .join(latest, latest.c.id == FieldDecisionLog.id)
         .order_by(FieldDecisionLog.field)
     )
