@@ -17,7 +17,7 @@ from pipeline.storage import StorageError
 from web.auth import LoginNeeded
 from web.i18n import Translator
 from web.metrics import metrics_registry
-from web.pages import approvals, login
+from web.pages import admin, approvals, login
 from web.pages.render import render
 from web.routes import calls, deliveries, health
 
@@ -70,6 +70,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(login.router)
     app.include_router(approvals.router)
+    app.include_router(admin.router)
     app.include_router(ingest_router)
     app.include_router(calls.router)
     app.include_router(deliveries.router)
