@@ -71,9 +71,8 @@ async def store_script(
     if upload is not None and upload.filename:
         data = await upload.read(MAX_SCRIPT_BYTES + 1)
         if len(data) > MAX_SCRIPT_BYTES:
-            return _scripts_page(
-                request, viewer, 422, error=f"{upload.filename}: over {MAX_SCRIPT_BYTES} bytes", text=""
-            )
+            too_big = f"{upload.filename}: over {MAX_SCRIPT_BYTES} bytes"
+            return _scripts_page(request, viewer, 422, error=too_big, text="")
         source = upload.filename
         try:
             text = data.decode("utf-8")
