@@ -13,7 +13,7 @@ from pipeline.crm_connections import connect
 from pipeline.db import APIToken, CRMConnection, FieldDecisionLog, ItemOverride, StoredDocument, Team, User
 from scoring_scripts.loader import SCRIPTS_DIR
 from tests.stored_calls import add_call
-from tests.web_users import add_people, browser, embedded_runtime, log_in
+from tests.web_users import add_people, browser, csrf_of, embedded_runtime, log_in
 
 ADMIN_PAGES = ["/app/admin", "/app/admin/users", "/app/admin/teams", "/app/admin/scripts", "/app/admin/quality"]
 SCRIPT = (SCRIPTS_DIR / "en_b2b_discovery.yaml").read_text(encoding="utf-8")
@@ -97,8 +97,11 @@ def test_users_are_added_and_deactivated_and_tokens_made_and_revoked(runtime, pe
         assert token_user(session, token) is None
         assert session.get(APIToken, token_id).revoked_at is not None
     nina_client = browser(runtime)
-    form = nina_client.post("/login", data={"login": "rop-new", "password": "long enough password"})
-    assert form.status_code in (401, 403)
+    form = nina_client.get("/login")
+    refused_login = nina_client.post(
+        "/login", data={"login": "rop-new", "password": "long enough password", "csrf_token": csrf_of(form.text)}
+    )
+    assert refused_login.status_code == 401
 
     rep_token = client.post("/app/admin/tokens", data={"csrf_token": csrf, "user_id": 1, "name": "pbx"})
     with runtime.db.session() as session:
