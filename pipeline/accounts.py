@@ -119,6 +119,14 @@ def set_password(session: Session, user: User, password: str) -> None:
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
 
 
+def deactivate_user(session: Session, user: User) -> None:
+    """The user can no longer log in or use their API tokens; their decisions stay in the logs under their name."""
+    user.active = False
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    for token in session.scalars(select(APIToken).where(APIToken.user_id == user.id, APIToken.revoked_at.is_(None))):
+        token.revoked_at = _now()
+
+
 def _failures(session: Session, column: object, value: str, since: datetime) -> tuple[int, datetime | None]:
     count, first = session.execute(
         select(func.count(LoginAttempt.id), func.min(LoginAttempt.at)).where(column == value, LoginAttempt.at >= since)

@@ -115,6 +115,28 @@ def team_field_schema(session: Session, team: Team, settings: Settings) -> Field
     return resolve_fields(ref, document.body if document else None)
 
 
+def check_field_map(session: Session, settings: Settings, team: Team, kind: str, field_map: FieldMap) -> None:
+    """CRMConnectionError when the map is for another CRM or does not fit the team's field schema."""
+    if field_map.crm != kind:
+        raise CRMConnectionError(f"the field map is for {field_map.crm}, not {kind} (its 'crm:' line)")
+    schema = team_field_schema(session, team, settings)
+    try:
+        field_map.check(schema)
+    except FieldMapError as exc:
+        raise CRMConnectionError(f"team {team.name}: {exc}") from None
+
+
+def set_field_map(session: Session, settings: Settings, connection_id: int, field_map: FieldMap) -> CRMConnection:
+    """Replace a connection's field map, checked as when connecting; its secrets stay as they are."""
+    row = session.get(CRMConnection, connection_id)
+    if row is None:
+        raise CRMConnectionError(f"no CRM connection {connection_id}")
+    check_field_map(session, settings, row.team, row.kind, field_map)
+    row.field_map = field_map.model_dump(mode="json")
+    session.flush()
+    return row
+
+
 def connect(
     session: Session,
     settings: Settings,
@@ -129,13 +151,7 @@ def connect(
     row_team = session.scalar(select(Team).where(Team.name == team))
     if row_team is None:
         raise CRMConnectionError(f"no team '{team}' (add it with `callintel team set {team}`)")
-    if field_map.crm != kind:
-        raise CRMConnectionError(f"the field map is for {field_map.crm}, not {kind} (its 'crm:' line)")
-    schema = team_field_schema(session, row_team, settings)
-    try:
-        field_map.check(schema)
-    except FieldMapError as exc:
-        raise CRMConnectionError(f"team {team}: {exc}") from None
+    check_field_map(session, settings, row_team, kind, field_map)
     sealed = secrets_box(settings).seal_connection(connection_settings(kind, url, given))
     row = session.scalar(select(CRMConnection).where(CRMConnection.team_id == row_team.id, CRMConnection.kind == kind))
     created = row is None

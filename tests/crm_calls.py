@@ -76,8 +76,9 @@ def team_with_amocrm(runtime: Runtime, crm: AmoCRMServer) -> int:
         return team.id
 
 
-def processed_call(runtime: Runtime, team_id: int, deal_id: str | None = str(LEAD)) -> str:
-    """A processed outbound call with four proposals: budget (from stored_calls), stage, close date, next step."""
+def processed_call(runtime: Runtime, team_id: int, deal_id: str | None = str(LEAD), rep_id: int | None = None) -> str:
+    """A processed outbound call (of `rep_id`, when given) with four proposals: budget (from stored_calls), stage,
+    close date, next step."""
     info = CallInfo(
         started_at=datetime(2025, 2, 19, 11, 5, tzinfo=UTC),
         direction=CallDirection.outbound,
@@ -86,7 +87,7 @@ def processed_call(runtime: Runtime, team_id: int, deal_id: str | None = str(LEA
         crm_deal_id=deal_id,
         timezone="Europe/Moscow",
     )
-    call_id = add_call(runtime, team_id=team_id, info=info)
+    call_id = add_call(runtime, team_id=team_id, rep_id=rep_id, info=info)
     with runtime.db.session() as session:
         for field, value in (
             ("deal_stage_suggestion", "proposal"),

@@ -12,7 +12,7 @@ from crm_fill.adapters.errors import (
     RetryableCRMError,
 )
 from crm_fill.adapters.hubspot import HubSpotAdapter, HubSpotConnection
-from crm_fill.adapters.mapping import FieldMap, FieldMapError, FieldMapping, load_field_map
+from crm_fill.adapters.mapping import FieldMap, FieldMapError, FieldMapping, load_field_map, parse_field_map
 from crm_fill.adapters.secrets import SecretBox, SecretKeyError, generate_key
 from crm_fill.adapters.webhook import Signer, WebhookAdapter, WebhookConnection
 
@@ -43,4 +43,5 @@ __all__ = [
     "WriteResult",
     "generate_key",
     "load_field_map",
+    "parse_field_map",
 ]

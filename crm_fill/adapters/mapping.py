@@ -121,18 +121,25 @@ class FieldMap(BaseModel):
 def load_field_map(path: Path) -> FieldMap:
     """Read and validate one field map file; FieldMapError names the file and what is wrong."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise FieldMapError(f"{path}: cannot read field map: {exc.strerror or exc}") from exc
+    return parse_field_map(text, str(path))
+
+
+def parse_field_map(text: str, source: str) -> FieldMap:
+    """A field map from YAML (or JSON) text; `source` names where it came from in error messages."""
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise FieldMapError(f"{path}: YAML syntax error: {str(exc).splitlines()[0]}") from exc
+        raise FieldMapError(f"{source}: YAML syntax error: {str(exc).splitlines()[0]}") from exc
     try:
         return FieldMap.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise FieldMapError(
-            f"{path}: invalid field map: {where}: {first['msg'].removeprefix('Value error, ')}"
+            f"{source}: invalid field map: {where}: {first['msg'].removeprefix('Value error, ')}"
         ) from exc
 
 
