@@ -17,7 +17,7 @@ from pipeline.storage import StorageError
 from web.auth import LoginNeeded
 from web.i18n import Translator
 from web.metrics import metrics_registry
-from web.pages import call_audio, calls, login
+from web.pages import call_audio, calls, login, team
 from web.pages.render import render
 from web.routes import calls as api_calls
 from web.routes import deliveries, health
@@ -70,6 +70,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(login.router)
+    app.include_router(team.router)
     app.include_router(calls.router)
     app.include_router(call_audio.router)
     app.include_router(ingest_router)
