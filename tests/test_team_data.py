@@ -54,6 +54,9 @@ def test_analysis_writes_scorecard_rows_and_replaces_them_when_run_again(tmp_pat
         session.execute(update(Call).where(Call.id == call_id).values(next_stage=Stage.analyze))
     run_stage(call_id, Stage.analyze, runtime)
     assert _rows(runtime, call_id) == (expected, len(analysis.signals))
+    with runtime.db.session() as session:
+        session.delete(session.get(Call, call_id))
+    assert _rows(runtime, call_id) == ([], 0), "a deleted call takes its rows with it"
 
 
 @pytest.mark.parametrize(
