@@ -1,6 +1,6 @@
 """The rows the team views read: the schema the migrations build matches the models, the analyze stage writes a
-call's scorecard answers and signals and replaces them when the call is analysed again, and the CSV cells are safe
-in a spreadsheet."""
+call's scorecard answers and signals and replaces them when the call is analysed again, an override changes its
+row, and the CSV cells are safe in a spreadsheet."""
 
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from sqlalchemy import func, select, update
 
 from models import Analysis, Stage
 from pipeline.db import Base, Call, CallSignalRow, Database, ScorecardItemRow
+from pipeline.overrides import override_item
 from pipeline.stages import load_output, run_stage
 from pipeline.team_export import spreadsheet_safe
 from tests.stored_calls import add_call
@@ -54,6 +55,13 @@ def test_analysis_writes_scorecard_rows_and_replaces_them_when_run_again(tmp_pat
         session.execute(update(Call).where(Call.id == call_id).values(next_stage=Stage.analyze))
     run_stage(call_id, Stage.analyze, runtime)
     assert _rows(runtime, call_id) == (expected, len(analysis.signals))
+    first = analysis.scorecard.items[0]
+    changed = "no" if first.answer.value == "yes" else "yes"
+    with runtime.db.session() as session:
+        override_item(
+            session, call_id, analysis.scorecard, first.item_id, changed, "heard it", user_id=None, actor="olga"
+        )
+    assert _rows(runtime, call_id)[0] == [(first.item_id, changed), *expected[1:]], "an override changes the row too"
     with runtime.db.session() as session:
         session.delete(session.get(Call, call_id))
     assert _rows(runtime, call_id) == ([], 0), "a deleted call takes its rows with it"
