@@ -3,19 +3,19 @@
 Every override is kept (pipeline.db.ItemOverride, with the item as the analysis left it); the latest one per item
 counts. Overrides belong to the script version they were made on: after a call is re-scored with another version,
 its new items start from the analysis again. The call's score is recomputed from the effective answers by the
-scoring rules of summarize/scorecard.py, and the call's row keeps that score, so lists and team figures agree with
-the call page.
+scoring rules of summarize/scorecard.py, and the call's row keeps that score (and its scorecard_items row the new
+answer), so lists and team figures agree with the call page.
 """
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Answer, ItemResult, Scorecard, SectionResult
-from pipeline.db import CallResultRow, ItemOverride
+from pipeline.db import CallResultRow, ItemOverride, ScorecardItemRow
 
 OVERRIDE_ANSWERS = (Answer.yes, Answer.no, Answer.na)
 MAX_REASON_CHARS = 2000
@@ -163,4 +163,9 @@ def override_item(
     if row is not None and row.script_id == scorecard.script_id and row.script_version == scorecard.script_version:
         row.score_percent = shown.percent
         row.auto_failed = shown.auto_failed
+        session.execute(
+            update(ScorecardItemRow)
+            .where(ScorecardItemRow.call_id == call_id, ScorecardItemRow.item_id == item_id)
+            .values(answer=chosen.value, score=_item_score(item, chosen))
+        )
     return shown

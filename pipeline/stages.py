@@ -16,6 +16,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from models import (
+    Analysis,
     AudioInfo,
     CallResult,
     CallStatus,
@@ -27,7 +28,7 @@ from models import (
 )
 from pipeline import __version__
 from pipeline.call_setup import CallSetup, load_call, resolve_fields, resolve_script
-from pipeline.db import Call, CallResultRow, Proposal, StageRun
+from pipeline.db import Call, CallResultRow, CallSignalRow, Proposal, ScorecardItemRow, StageRun
 from pipeline.events import call_failed, call_processed, record_event
 from pipeline.redaction import shown_analysis
 from pipeline.runtime import Runtime, default_runtime
@@ -202,19 +203,40 @@ def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
                     evidence=[e.model_dump(mode="json") for e in proposal.evidence],
                 )
             )
+        shown = shown_analysis(analysis, call.info, conversation.language, settings)
+        _write_scorecard_rows(session, call.id, shown)
         record_event(
             session,
             "call.processed",
             call.id,
-            call_processed(
-                row,
-                shown_analysis(analysis, call.info, conversation.language, settings),
-                conversation.language,
-                conversation.duration_s,
-            ),
+            call_processed(row, shown, conversation.language, conversation.duration_s),
         )
 
     return _Outcome({"analysis": analysis, "result": result}, write_db)
+
+
+def _write_scorecard_rows(session: Session, call_id: str, shown: Analysis) -> None:
+    """The call's scorecard answers and deal-gap signals as rows for the team views, replacing earlier ones."""
+    session.execute(delete(ScorecardItemRow).where(ScorecardItemRow.call_id == call_id))
+    session.execute(delete(CallSignalRow).where(CallSignalRow.call_id == call_id))
+    session.add_all(
+        ScorecardItemRow(
+            call_id=call_id,
+            item_id=item.item_id,
+            section_id=item.section_id,
+            title=item.title,
+            answer=item.answer.value,
+            score=item.score,
+            weight=item.weight,
+            source=item.source.value,
+            auto_fail=item.auto_fail,
+        )
+        for item in shown.scorecard.items
+    )
+    session.add_all(
+        CallSignalRow(call_id=call_id, kind=signal.kind.value, severity=signal.severity.value, text=signal.message)
+        for signal in shown.signals
+    )
 
 
 STAGES: dict[Stage, Callable[[Runtime, CallSetup], _Outcome]] = {

@@ -17,7 +17,7 @@ from pipeline.storage import StorageError
 from web.auth import LoginNeeded
 from web.i18n import Translator
 from web.metrics import metrics_registry
-from web.pages import admin, approvals, call_audio, calls, login
+from web.pages import admin, approvals, call_audio, calls, login, team
 from web.pages.render import render
 from web.routes import calls as api_calls
 from web.routes import deliveries, health
@@ -72,6 +72,7 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(login.router)
     app.include_router(approvals.router)
     app.include_router(admin.router)
+    app.include_router(team.router)
     app.include_router(calls.router)
     app.include_router(call_audio.router)
     app.include_router(ingest_router)

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -29,7 +29,12 @@ class Recording(Base):
 
 class Call(Base):
     __tablename__ = "calls"
-    __table_args__ = (UniqueConstraint("provider", "external_id", name="uq_calls_provider_external_id"),)
+    __table_args__ = (
+        UniqueConstraint("provider", "external_id", name="uq_calls_provider_external_id"),
+        # The team views filter a team's or a rep's calls by date.
+        Index("ix_calls_team_id_created_at", "team_id", "created_at"),
+        Index("ix_calls_rep_id_created_at", "rep_id", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     recording_id: Mapped[int] = mapped_column(ForeignKey("recordings.id"))
