@@ -9,6 +9,10 @@ when the rep asks for it for a booking or an order. On a tie (including no cues 
 on an inbound call the rep answers, so the first speaker is the rep; on an outbound call the customer picks up and
 speaks first, so the second speaker is the rep; with the direction unknown, the first speaker.
 `rep_speaker="first"` or `"second"` overrides the rule. Every speaker who is not the rep is the customer side.
+
+On the two SpokenWOZ stereo calls of `benchmarks/speech_eval.py` the rule names the agent the rep on both, though on
+one the agent never introduces herself and the caller says "my name is" for a booking: role accuracy per reference
+word 75.7 % and 75.8 % (words no recognised turn covers count as wrong; `benchmarks/results/speech_eval_cpu.md`).
 """
 
 import re
