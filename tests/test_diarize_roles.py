@@ -3,7 +3,7 @@
 import pytest
 
 from diarize.assign import PAUSE_S, attribute_words, channel_turns, group_utterances
-from diarize.roles import decide_roles, rep_cues_in
+from diarize.roles import OPENING_WORDS, decide_roles, rep_cues_in
 from models import CallDirection, Role, Word
 
 EN_REP = "Hi, thank you for calling Lakeside Motors, my name is Chris. How can I help you today?"
@@ -51,6 +51,58 @@ def test_cue_phrases_are_found_in_english_and_russian_rep_speech():
 def test_russian_cues_match_with_yo_and_case_variants():
     assert rep_cues_in("Спасибо за звонок! Чем могу вам помочь?") == ["спасибо за звонок", "чем могу вам помочь"]
     assert rep_cues_in("Вас беспокоит Алёна из компании «Вектор»") == ["вас беспокоит", "компании"]
+
+
+# A booking call where the customer speaks first and gives their name when asked; the agent never introduces
+# themselves, and serves the caller instead (asks what they need, asks for their name, offers more help).
+BOOKING_CUSTOMER = (
+    "Hi, I'm looking for a restaurant. I'm looking for Italian food, in the south of town. I think the first one "
+    "will be fine. Can you book a table for me? There are two people, at seven in the evening on Sunday. Yes, "
+    "that's correct. My name is Cheryl Turner. Sure, C H E R Y L. No, that's all, thank you."
+)
+BOOKING_AGENT = (
+    "What kind of restaurant are you looking for? Do you have any other requirements? I have two options for you. "
+    "Okay, what can I do for you? How many people? What day exactly? May I have your name? Could you spell it for "
+    "me? Your reservation is confirmed. Anything else that I can do for you? Have a nice day."
+)
+RU_BOOKING_CUSTOMER = (
+    "Здравствуйте, я хотел бы заказать доставку пиццы на сегодня на вечер, две большие пиццы и напиток к ним, "
+    "пожалуйста. А сколько это будет стоить и когда привезёте? Хорошо, подходит. Адрес улица Ленина дом пять. "
+    "Меня зовут Олег. Нет, больше ничего, спасибо."
+)
+RU_BOOKING_AGENT = (
+    "Да, конечно. Как к вам обращаться? Продиктуйте номер телефона. Ваш заказ оформлен. Чем ещё могу помочь?"
+)
+
+
+@pytest.mark.parametrize(
+    ("customer", "agent"),
+    [(BOOKING_CUSTOMER, BOOKING_AGENT), (RU_BOOKING_CUSTOMER, RU_BOOKING_AGENT)],
+    ids=["en", "ru"],
+)
+def test_an_agent_who_serves_the_caller_is_the_rep_though_the_customer_gives_their_name(customer, agent):
+    texts = {"channel_0": customer, "channel_1": agent}
+    decision = decide_roles(["channel_0", "channel_1"], texts, direction=CallDirection.unknown)
+    assert decision.roles == {"channel_0": Role.customer, "channel_1": Role.rep}
+    assert "tie" not in decision.rule
+    assert rep_cues_in(customer) == []
+
+
+def test_a_self_introduction_counts_only_in_the_speakers_opening():
+    late = " ".join(["okay"] * OPENING_WORDS) + " my name is Cheryl Turner"
+    assert rep_cues_in(late) == []
+    assert rep_cues_in("Good morning, my name is Chris from Lakeside Motors.") == ["my name is"]
+    just_in = " ".join(["okay"] * (OPENING_WORDS - 1)) + " my name is Chris"
+    assert rep_cues_in(just_in) == ["my name is"]
+    assert rep_cues_in(" ".join(["да"] * OPENING_WORDS) + " меня зовут Олег") == []
+
+
+def test_a_customer_naming_themselves_late_leaves_a_tie_for_the_call_direction():
+    customer = " ".join(["yes"] * OPENING_WORDS) + " my name is Cheryl Turner"
+    texts = {"speaker_1": "Hello, I'd like to ask about the flat.", "speaker_2": customer}
+    decision = decide_roles(["speaker_1", "speaker_2"], texts, direction=CallDirection.inbound)
+    assert decision.roles == {"speaker_1": Role.rep, "speaker_2": Role.customer}
+    assert "tie (0 each)" in decision.rule
 
 
 @pytest.mark.parametrize(
