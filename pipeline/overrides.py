@@ -14,12 +14,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Answer, ItemResult, Scorecard, SectionResult
+from models import Answer, Scorecard
 from pipeline.db import CallResultRow, ItemOverride, ScorecardItemRow
+from summarize.scorecard import answer_score, scored
 
 OVERRIDE_ANSWERS = (Answer.yes, Answer.no, Answer.na)
 MAX_REASON_CHARS = 2000
-_DECIDED = (Answer.yes, Answer.no)
 
 
 class OverrideRefused(ValueError):
@@ -43,50 +43,19 @@ class Override:
     at: datetime
 
 
-def _item_score(item: ItemResult, answer: Answer) -> float | None:
-    return item.weight if answer == Answer.yes else 0.0 if answer == Answer.no else None
-
-
 def effective_scorecard(scorecard: Scorecard, answers: Mapping[str, Answer]) -> Scorecard:
     """`scorecard` with the items in `answers` answered so, and its sections, score, percent, auto-fail and decided
-    share recomputed as summarize.scorecard.build_scorecard computes them. Answers for unknown items are ignored."""
+    share recomputed by summarize.scorecard's rules. Answers for unknown items are ignored."""
     items = [
-        item.model_copy(update={"answer": answers[item.item_id], "score": _item_score(item, answers[item.item_id])})
+        item.model_copy(
+            update={"answer": answers[item.item_id], "score": answer_score(item.weight, answers[item.item_id])}
+        )
         if item.item_id in answers
         else item
         for item in scorecard.items
     ]
-    sections = [
-        SectionResult(
-            section_id=section.section_id,
-            title=section.title,
-            score=sum(i.weight for i in items if i.section_id == section.section_id and i.answer == Answer.yes),
-            max_score=sum(i.weight for i in items if i.section_id == section.section_id and i.answer in _DECIDED),
-        )
-        for section in scorecard.sections
-    ]
-    score = sum(i.weight for i in items if i.answer == Answer.yes)
-    max_score = sum(i.weight for i in items if i.answer in _DECIDED)
-    auto_failed = any(i.auto_fail and i.answer == Answer.no for i in items)
-    applicable = [i for i in items if i.answer != Answer.na]
-    decided = [i for i in applicable if i.answer in _DECIDED]
-    if auto_failed:
-        percent: float | None = 0.0
-    elif max_score > 0:
-        percent = round(100 * score / max_score, 1)
-    else:
-        percent = None
-    return scorecard.model_copy(
-        update={
-            "items": items,
-            "sections": sections,
-            "score": score,
-            "max_score": max_score,
-            "percent": percent,
-            "auto_failed": auto_failed,
-            "decided_share": round(len(decided) / len(applicable), 4) if applicable else 1.0,
-        }
-    )
+    sections = [(section.section_id, section.title) for section in scorecard.sections]
+    return scored(scorecard.script_id, scorecard.script_version, items, sections)
 
 
 def overrides_in_force(session: Session, call_id: str, scorecard: Scorecard) -> dict[str, Override]:
@@ -166,6 +135,6 @@ def override_item(
         session.execute(
             update(ScorecardItemRow)
             .where(ScorecardItemRow.call_id == call_id, ScorecardItemRow.item_id == item_id)
-            .values(answer=chosen.value, score=_item_score(item, chosen))
+            .values(answer=chosen.value, score=answer_score(item.weight, chosen))
         )
     return shown

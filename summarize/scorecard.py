@@ -23,7 +23,7 @@ def item_result(
     note: str = "",
 ) -> ItemResult:
     """One item's result, its score following from its answer and weight."""
-    score = item.weight if answer == Answer.yes else 0.0 if answer == Answer.no else None
+    score = answer_score(item.weight, answer)
     return ItemResult(
         item_id=item.id,
         section_id=section_id,
@@ -39,30 +39,29 @@ def item_result(
     )
 
 
-def build_scorecard(script: CallScript, results: Sequence[ItemResult]) -> Scorecard:
-    """The scorecard of one call from one result per script item, kept in the script's order."""
-    by_id = {result.item_id: result for result in results}
-    missing = [item.id for item in script.items() if item.id not in by_id]
-    if missing:
-        raise ValueError(f"no result for script items: {', '.join(missing)}")
-    ordered = [by_id[item.id] for item in script.items()]
+def answer_score(weight: float, answer: Answer) -> float | None:
+    """What an item answered so scores: its weight for 'yes', 0 for 'no', nothing otherwise."""
+    return weight if answer == Answer.yes else 0.0 if answer == Answer.no else None
 
-    sections = []
-    for section in script.sections:
-        own = [by_id[item.id] for item in section.items]
-        sections.append(
-            SectionResult(
-                section_id=section.id,
-                title=section.title,
-                score=sum(r.weight for r in own if r.answer == Answer.yes),
-                max_score=sum(r.weight for r in own if r.answer in _DECIDED),
-            )
+
+def scored(
+    script_id: str, script_version: str, items: Sequence[ItemResult], sections: Sequence[tuple[str, str]]
+) -> Scorecard:
+    """The scorecard of these item results: the totals of `sections` ((id, title), in order), the call's score,
+    percent, auto-fail and decided share, by the rules above."""
+    section_results = [
+        SectionResult(
+            section_id=section_id,
+            title=title,
+            score=sum(r.weight for r in items if r.section_id == section_id and r.answer == Answer.yes),
+            max_score=sum(r.weight for r in items if r.section_id == section_id and r.answer in _DECIDED),
         )
-
-    score = sum(r.weight for r in ordered if r.answer == Answer.yes)
-    max_score = sum(r.weight for r in ordered if r.answer in _DECIDED)
-    auto_failed = any(r.auto_fail and r.answer == Answer.no for r in ordered)
-    applicable = [r for r in ordered if r.answer != Answer.na]
+        for section_id, title in sections
+    ]
+    score = sum(r.weight for r in items if r.answer == Answer.yes)
+    max_score = sum(r.weight for r in items if r.answer in _DECIDED)
+    auto_failed = any(r.auto_fail and r.answer == Answer.no for r in items)
+    applicable = [r for r in items if r.answer != Answer.na]
     decided = [r for r in applicable if r.answer in _DECIDED]
     if auto_failed:
         percent: float | None = 0.0
@@ -71,13 +70,23 @@ def build_scorecard(script: CallScript, results: Sequence[ItemResult]) -> Scorec
     else:
         percent = None
     return Scorecard(
-        script_id=script.id,
-        script_version=script.version,
-        items=ordered,
-        sections=sections,
+        script_id=script_id,
+        script_version=script_version,
+        items=list(items),
+        sections=section_results,
         score=score,
         max_score=max_score,
         percent=percent,
         auto_failed=auto_failed,
         decided_share=round(len(decided) / len(applicable), 4) if applicable else 1.0,
     )
+
+
+def build_scorecard(script: CallScript, results: Sequence[ItemResult]) -> Scorecard:
+    """The scorecard of one call from one result per script item, kept in the script's order."""
+    by_id = {result.item_id: result for result in results}
+    missing = [item.id for item in script.items() if item.id not in by_id]
+    if missing:
+        raise ValueError(f"no result for script items: {', '.join(missing)}")
+    ordered = [by_id[item.id] for item in script.items()]
+    return scored(script.id, script.version, ordered, [(section.id, section.title) for section in script.sections])
