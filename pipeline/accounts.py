@@ -114,6 +114,13 @@ def create_user(
     return user
 
 
+def user_by_login(session: Session, login: str) -> User:
+    user = session.scalar(select(User).where(User.login == login.strip().lower()))
+    if user is None:
+        raise AccountError(f"no user '{login}'")
+    return user
+
+
 def set_password(session: Session, user: User, password: str) -> None:
     user.password_hash = hash_password(password)
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))

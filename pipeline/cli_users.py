@@ -54,19 +54,13 @@ def user_add(
 @users.command("password")
 def user_password(login: str, password_stdin: PasswordStdin = False) -> None:
     """Set a user's password; their open sessions end."""
-    from sqlalchemy import select
-
-    from pipeline.accounts import AccountError, set_password
-    from pipeline.db import User
+    from pipeline.accounts import AccountError, set_password, user_by_login
     from pipeline.runtime import default_runtime
 
     password = _password(password_stdin)
     try:
         with default_runtime().db.session() as session:
-            user = session.scalar(select(User).where(User.login == login.lower()))
-            if user is None:
-                raise AccountError(f"no user '{login}'")
-            set_password(session, user, password)
+            set_password(session, user_by_login(session, login), password)
     except AccountError as exc:
         raise _fail(str(exc)) from None
     err.print(f"password of {login} changed")
@@ -93,18 +87,12 @@ def user_token(
     login: str, name: Annotated[str, typer.Option(help="Which machine uses it, e.g. 'pbx' or 'bi-export'.")]
 ) -> None:
     """Make an API token that acts as this user; printed once, stored only as a hash."""
-    from sqlalchemy import select
-
-    from pipeline.accounts import AccountError, make_api_token
-    from pipeline.db import User
+    from pipeline.accounts import AccountError, make_api_token, user_by_login
     from pipeline.runtime import default_runtime
 
     try:
         with default_runtime().db.session() as session:
-            user = session.scalar(select(User).where(User.login == login.lower()))
-            if user is None:
-                raise AccountError(f"no user '{login}'")
-            token = make_api_token(session, user, name)
+            token = make_api_token(session, user_by_login(session, login), name)
     except AccountError as exc:
         raise _fail(str(exc)) from None
     print(token)
