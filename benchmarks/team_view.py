@@ -13,8 +13,8 @@ Timed through the app (FastAPI's TestClient, a logged-in browser session) as a h
 and as an admin (all teams): `/app/team` for the last 30 days and for 12 months, `/app/reps/{id}` for 12 months and
 `/app/attention` for the last 30 days; median and 95th percentile over `--requests` requests each, after one warm-up.
 
-Run under the lock that service-mode tests share:
-`flock /tmp/callintel-services.lock nice -n 10 .venv/bin/python -m benchmarks.team_view [--requests 25]`.
+Run it when no service-mode test is running (both use PostgreSQL's loopback port from scripts/services.sh):
+`.venv/bin/python -m benchmarks.team_view [--requests 25]`.
 """
 
 import argparse
