@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-err = Console(stderr=True)
+from pipeline.cli_output import err, fail
+
 crm = typer.Typer(
     help="CRM accounts that approved field values are written back to (amoCRM/Kommo, Bitrix24, HubSpot, webhook).",
     no_args_is_help=True,
@@ -27,11 +28,6 @@ def _secret(name: str, what: str) -> object:
     )
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
-
-
 def _stdin_secrets(text: str) -> dict[str, str]:
     """A JSON object, or NAME=VALUE lines, of the secrets named in SECRET_NAMES."""
     text = text.strip()
@@ -39,9 +35,9 @@ def _stdin_secrets(text: str) -> dict[str, str]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise _fail(f"--secrets-stdin: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+            raise fail(f"--secrets-stdin: not valid JSON ({exc.msg} at line {exc.lineno})") from None
         if not isinstance(data, dict):
-            raise _fail("--secrets-stdin: expected a JSON object")
+            raise fail("--secrets-stdin: expected a JSON object")
     else:
         data = {}
         for number, line in enumerate(text.splitlines(), 1):
@@ -49,11 +45,11 @@ def _stdin_secrets(text: str) -> dict[str, str]:
                 continue
             name, sep, value = line.partition("=")
             if not sep:
-                raise _fail(f"--secrets-stdin: line {number} is not NAME=VALUE")
+                raise fail(f"--secrets-stdin: line {number} is not NAME=VALUE")
             data[name.strip().lower()] = value.strip()
     unknown = sorted(set(data) - set(SECRET_NAMES))
     if unknown:
-        raise _fail(f"--secrets-stdin: unknown names {unknown}; expected some of {', '.join(SECRET_NAMES)}")
+        raise fail(f"--secrets-stdin: unknown names {unknown}; expected some of {', '.join(SECRET_NAMES)}")
     return {name: str(value) for name, value in data.items()}
 
 
@@ -104,7 +100,7 @@ def crm_connect(
     try:
         mapping = load_field_map(field_map)
     except FieldMapError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     runtime = default_runtime()
     try:
         with runtime.db.session() as session:
@@ -112,7 +108,7 @@ def crm_connect(
                 session, runtime.settings, team=team, kind=kind, url=url, field_map=mapping, given=given
             )
     except CRMConnectionError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     verb = "connected" if created else "reconnected"
     err.print(f"{kind} {verb} for team {team}: {len(mapping.fields)} fields mapped", highlight=False)
 
@@ -150,7 +146,7 @@ def crm_disconnect(
     with default_runtime().db.session() as session:
         removed = disconnect(session, team=team, kind=kind)
     if not removed:
-        raise _fail(f"team {team} has no {kind} connection")
+        raise fail(f"team {team} has no {kind} connection")
     err.print(f"{kind} disconnected from team {team}", highlight=False)
 
 

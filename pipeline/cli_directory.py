@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-err = Console(stderr=True)
+from pipeline.cli_output import err, fail
+
 teams = typer.Typer(help="Sales teams and the settings their calls use.", no_args_is_help=True)
 reps = typer.Typer(help="Reps, found by PBX extension or phone number.", no_args_is_help=True)
 scripts = typer.Typer(help="Call scripts stored in the database (each upload a new version).", no_args_is_help=True)
@@ -23,11 +24,6 @@ Language = Annotated[str | None, typer.Option(help="ru or en; unset: detected pe
 Template = Annotated[
     str | None, typer.Option(help="Note template the summary fills: 'none', a bundled name or a YAML path.")
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 @teams.command("set")
@@ -58,7 +54,7 @@ def team_set(
                 summary_template=template,
             )
     except DirectoryError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     err.print(f"team {name} {'added' if created else 'updated'}")
 
 
@@ -100,7 +96,7 @@ def rep_add(
             rep = save_rep(session, name, extension=extension, phone=phone, email=email, team=team)
             rep_id = rep.id
     except DirectoryError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     err.print(f"rep {name} saved (id {rep_id})")
 
 
@@ -129,7 +125,7 @@ def _store(kind: str, path: Path) -> None:
         with default_runtime().db.session() as session:
             store_document(session, kind, document.id, document.version, path.read_text(encoding="utf-8"))
     except (ValueError, DirectoryError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     err.print(f"stored {kind} {document.id} version {document.version}; use it with --{kind} {document.id}")
 
 
@@ -186,7 +182,7 @@ def subscriber_add(
             default_runtime(), url, secret, [e.strip() for e in events.split(",") if e.strip()]
         )
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     err.print(f"subscriber {subscriber_id} added: {url}")
 
 
@@ -209,5 +205,5 @@ def subscriber_remove(subscriber: Annotated[str, typer.Argument(help="Subscriber
     from publish.admin import remove_subscriber
 
     if not remove_subscriber(default_runtime(), subscriber):
-        raise _fail(f"no subscriber {subscriber!r}")
+        raise fail(f"no subscriber {subscriber!r}")
     err.print(f"subscriber {subscriber} removed")

@@ -8,18 +8,13 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.accounts import UserRole
+from pipeline.cli_output import err, fail
 
-err = Console(stderr=True)
 users = typer.Typer(help="People who log in to the web app, and API tokens for machines.", no_args_is_help=True)
 
 PasswordStdin = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from standard input instead of a prompt.")
 ]
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def _password(from_stdin: bool) -> str:
@@ -47,7 +42,7 @@ def user_add(
         with default_runtime().db.session() as session:
             create_user(session, login, name, password, role, team=team, rep_id=rep_id, locale=locale)
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     err.print(f"user {login} added ({role.value})")
 
 
@@ -62,7 +57,7 @@ def user_password(login: str, password_stdin: PasswordStdin = False) -> None:
         with default_runtime().db.session() as session:
             set_password(session, user_by_login(session, login), password)
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     err.print(f"password of {login} changed")
 
 
@@ -94,7 +89,7 @@ def user_token(
         with default_runtime().db.session() as session:
             token = make_api_token(session, user_by_login(session, login), name)
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     print(token)
 
 
@@ -108,7 +103,7 @@ def user_revoke_token(token_id: int) -> None:
         with default_runtime().db.session() as session:
             revoke_api_token(session, token_id)
     except AccountError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     err.print(f"token {token_id} revoked")
 
 

@@ -6,6 +6,7 @@ import yaml
 from pydantic import ValidationError
 
 from models import CallScript, ConversationMetrics, MetricCondition, ScriptItem, ScriptSection
+from models.yaml_errors import yaml_syntax_problem
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 BUILTIN_SCRIPTS: tuple[str, ...] = ("ru_b2b_discovery", "en_b2b_discovery")
@@ -87,10 +88,7 @@ def parse_script(text: str, source: str) -> CallScript:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScriptError(f"{source}: YAML syntax error{where}: {problem}") from exc
+        raise ScriptError(f"{source}: {yaml_syntax_problem(exc)}") from exc
     if not isinstance(data, dict):
         raise ScriptError(f"{source}: a call script must be a mapping of keys (id, version, title, sections...)")
     try:

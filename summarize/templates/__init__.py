@@ -7,6 +7,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from models import NoteTemplate, TemplateSection
+from models.yaml_errors import yaml_syntax_problem
 
 TEMPLATES_DIR = Path(__file__).parent
 NO_TEMPLATE = "none"
@@ -67,10 +68,7 @@ def parse_template(text: str, source: str) -> NoteTemplate:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise TemplateError(f"{source}: YAML syntax error{where}: {problem}") from exc
+        raise TemplateError(f"{source}: {yaml_syntax_problem(exc)}") from exc
     if not isinstance(data, dict):
         raise TemplateError(f"{source}: a note template must be a mapping of keys (id, version, languages, sections)")
     try:
