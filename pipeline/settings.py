@@ -28,6 +28,7 @@ RESULT_SETTINGS = {
     "asr_log_prob_threshold",
     "asr_compression_ratio_threshold",
     "asr_vad_threshold",
+    "asr_stereo",
     "vocabulary",
     "diarization_pipeline",
     "rep_speaker",
@@ -79,6 +80,12 @@ class Settings(BaseSettings):
     asr_log_prob_threshold: float = Field(default=-1.0, le=0, description="Below it (and no speech): silence.")
     asr_compression_ratio_threshold: float = Field(default=2.4, gt=0, description="Above it: a repetition loop.")
     asr_vad_threshold: float = Field(default=0.5, gt=0, lt=1, description="Silero VAD speech probability threshold.")
+    asr_stereo: Literal["auto", "mix", "channels"] = Field(
+        default="auto",
+        description="Calls with one side per channel: recognise the mix of both ('mix', each word then given to the "
+        "louder channel), each channel alone ('channels'), or 'auto': channels when both talk at once over 20 % of "
+        "the speech time, else mix.",
+    )
     vocabulary: list[str] = Field(default_factory=list, description="Product and company names to favour.")
 
     diarization_pipeline: str = Field(default=STARTER, description="'starter', a pyannote hub pipeline or path.")

@@ -81,11 +81,12 @@ def _decode(runtime: Runtime, call: CallSetup) -> "DecodedAudio":
 
 
 def _transcribe(runtime: Runtime, call: CallSetup) -> _Outcome:
-    from transcribe.core import transcribe_call
+    from transcribe.core import StereoRecognition, transcribe_call
 
     audio = _decode(runtime, call)
     backend = runtime.engines.asr
-    transcript = transcribe_call(audio, backend, language=call.language, vocabulary=call.vocabulary)
+    stereo = StereoRecognition(runtime.settings.asr_stereo)
+    transcript = transcribe_call(audio, backend, language=call.language, vocabulary=call.vocabulary, stereo=stereo)
     model = ModelInfo(stage=Stage.transcribe, name=backend.name, version=backend.version)
     return _Outcome({"audio": audio.info, "transcript": transcript, "transcribe.model": model})
 

@@ -118,6 +118,10 @@ def test_mono_call_is_as_accurate_as_plain_faster_whisper(mono_run):
     _assert_well_timed(transcript)
 
 
+def test_word_timing_leaves_plain_faster_whispers_words_unchanged(mono_run):
+    assert normalise(mono_run["transcript"].text) == normalise(mono_run["plain"])
+
+
 def test_mono_words_land_in_the_reference_turns(mono_run):
     turns = [line.split() for line in MONO_WAV.with_suffix(".rttm").read_text().splitlines() if line.strip()]
     spans = [(float(turn[3]), float(turn[3]) + float(turn[4])) for turn in turns]

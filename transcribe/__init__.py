@@ -1,8 +1,8 @@
-"""Speech recognition: any telephony recording → a transcript with word timings, one pass per side of the call."""
+"""Speech recognition: any telephony recording → a transcript with word timings, each word tagged with its channel."""
 
 from transcribe.audio import SAMPLE_RATE, AudioError, DecodedAudio, decode
 from transcribe.backend import ASRBackend, ChannelTranscript
-from transcribe.core import transcribe_call
+from transcribe.core import StereoRecognition, transcribe_call
 from transcribe.languages import SUPPORTED_LANGUAGES, UnknownLanguage
 from transcribe.whisper import FasterWhisperBackend
 
@@ -14,6 +14,7 @@ __all__ = [
     "ChannelTranscript",
     "DecodedAudio",
     "FasterWhisperBackend",
+    "StereoRecognition",
     "UnknownLanguage",
     "decode",
     "transcribe_call",

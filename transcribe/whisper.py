@@ -12,6 +12,7 @@ from faster_whisper.transcribe import Segment
 from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
 from models import Word
+from transcribe.alignment import EncoderTap, transcribe_with_word_times
 from transcribe.audio import SAMPLE_RATE
 from transcribe.backend import ChannelTranscript
 from transcribe.features import BlockFeatureExtractor
@@ -44,8 +45,9 @@ class DecodingOptions:
 class FasterWhisperBackend:
     """Whisper through faster-whisper, with Silero VAD and word timestamps.
 
-    Decoding settings are faster-whisper's own defaults (temperature fallback, conditioning on previous text), so the
-    words match what `WhisperModel.transcribe(file, beam_size=5, vad_filter=True)` gives. `batch_size > 0` runs the
+    Decoding settings are faster-whisper's own defaults (temperature fallback, conditioning on previous text), and
+    words are timed after decoding (`alignment.py`), so the words are exactly those of
+    `WhisperModel.transcribe(file, beam_size=5, vad_filter=True)`. `batch_size > 0` runs the
     speech chunks through `BatchedInferencePipeline`, which pays off on a GPU; it needs the VAD to cut the chunks.
     `release_memory` is called after each channel, when its working buffers are free.
     """
@@ -76,6 +78,7 @@ class FasterWhisperBackend:
         # The stock extractor's peak grows by ~50 MB per minute of speech; this one gives the same features.
         self._model.feature_extractor = BlockFeatureExtractor(**self._model.feat_kwargs)
         self._batched = BatchedInferencePipeline(model=self._model) if batch_size > 0 else None
+        self._encodings = EncoderTap(self._model)
         logger.info("loaded whisper model %s on %s (%s, batch size %d)", self.name, device, compute_type, batch_size)
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
@@ -100,17 +103,36 @@ class FasterWhisperBackend:
         vad_threshold = guards.pop("vad_threshold")
         options = {
             **guards,
-            "language": language,
             "beam_size": self.beam_size,
-            "vad_filter": self.vad,
-            "vad_parameters": {"threshold": vad_threshold} if self.vad else None,
-            "word_timestamps": True,
             "hotwords": ", ".join(vocabulary) if vocabulary else None,
         }
+        vad = VadOptions(threshold=vad_threshold) if self.vad else None
+        segments: Iterable[Segment]
         if self._batched is not None:
-            segments, _ = self._batched.transcribe(samples, batch_size=self.batch_size, **options)
+            # Batched chunks are cut by the VAD, not by where words end, so timing words while decoding is harmless.
+            # The options go as a dict: only then does the pipeline cap each chunk at its 30-s window.
+            segments, _ = self._batched.transcribe(
+                samples,
+                language=language,
+                batch_size=self.batch_size,
+                vad_parameters={"threshold": vad_threshold},
+                word_timestamps=True,
+                **options,
+            )
+        elif self.decoding.hallucination_silence_threshold is not None:
+            # That guard looks at word times while decoding.
+            segments, _ = self._model.transcribe(
+                samples,
+                language=language,
+                vad_filter=vad is not None,
+                vad_parameters=vad,
+                word_timestamps=True,
+                **options,
+            )
         else:
-            segments, _ = self._model.transcribe(samples, **options)
+            segments = transcribe_with_word_times(
+                self._model, self._encodings, samples, vad=vad, language=language, **options
+            )
         duration = samples.shape[-1] / SAMPLE_RATE
         words = _words(segments, channel, duration)
         if self._release_memory is not None:
