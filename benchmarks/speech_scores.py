@@ -24,6 +24,7 @@ from benchmarks.wer import Errors, cp_errors, errors, normalize
 from models import Conversation, Role, Transcript
 from pipeline.runtime import Runtime
 from transcribe.audio import SAMPLE_RATE, decode
+from transcribe.core import StereoRecognition
 
 Row = dict[str, object]
 log = logging.getLogger(__name__)
@@ -148,14 +149,17 @@ def _speaker_texts(conversation: Conversation) -> dict[str, str]:
 
 
 def score_stereo(calls: Iterable[StereoCall], runtime: Runtime, whisper, pyannote, tick) -> list[Row]:
-    """Per SpokenWOZ call: ours per channel, ours on the mono downmix, and plain faster-whisper + plain pyannote
-    on the downmix."""
+    """Per SpokenWOZ call: ours on the stereo call (the mix with words given to channels, the product's choice on
+    these calls, and each channel alone), ours on the mono downmix, and plain faster-whisper + plain pyannote on the
+    downmix."""
     rows = []
     for call in calls:
         tick(call.path.name)
         audio = decode(call.path)
         mix = downmix(audio)
-        stereo = run_ours(audio, runtime)
+        mixed = run_ours(audio, runtime, StereoRecognition.mix)
+        mixed_split = split(audio, mixed, runtime)
+        stereo = run_ours(audio, runtime, StereoRecognition.channels)
         stereo_split = split(audio, stereo, runtime)
         mono = run_ours(mix, runtime)
         mono_split = split(mix, mono, runtime)
@@ -165,6 +169,7 @@ def score_stereo(calls: Iterable[StereoCall], runtime: Runtime, whisper, pyannot
         uem = Timeline([Segment(0.0, audio.duration_s)], uri=reference.uri)
         ref_texts = call.speaker_texts()
         systems = (
+            ("ours stereo, mix", mixed, mixed_split.turns, _speaker_texts(mixed_split), mixed_split),
             ("ours per channel", stereo, stereo_split.turns, _speaker_texts(stereo_split), stereo_split),
             ("ours downmix", mono, mono_split.turns, _speaker_texts(mono_split), mono_split),
             ("plain fw + pyannote", plain_text, plain_turns, attribute_segments(plain_text, plain_turns), None),
@@ -184,7 +189,7 @@ def score_stereo(calls: Iterable[StereoCall], runtime: Runtime, whisper, pyannot
                     "roles": role_accuracy(call, conversation) if conversation is not None else None,
                     "leaked": (
                         leaked_words(_norm_words((w.channel, w.text, w.start, w.end) for w in text.words))
-                        if name == "ours per channel" and isinstance(text, Transcript)
+                        if name.startswith("ours") and name != "ours downmix" and isinstance(text, Transcript)
                         else None
                     ),
                 }

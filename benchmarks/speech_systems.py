@@ -1,7 +1,7 @@
 """The two sides of every comparison: the product's speech stages, and the plain tools run as documented.
 
-Ours: `transcribe.core.transcribe_call` with the pipeline's recogniser (per channel on stereo calls, word
-timestamps, the product's decoding settings) and `diarize.split_speakers` with the pipeline's diarizer (1 to 2
+Ours: `transcribe.core.transcribe_call` with the pipeline's recogniser (stereo calls on the mix or per channel, as
+asked; word times; the product's decoding settings) and `diarize.split_speakers` with the pipeline's diarizer (1 to 2
 speakers on a mono call). Plain faster-whisper: `WhisperModel(same files, device, compute type, threads)
 .transcribe(audio, beam_size=5, vad_filter=True)`. Plain pyannote: the starter models in the configuration
 `../shared/notes/offline-models.md` documents (segmentation-3.0 + CAM++, no PLDA, centroid agglomerative clustering
@@ -23,7 +23,7 @@ from models import CallDirection, Conversation, Transcript
 from pipeline import models_cache
 from pipeline.runtime import Runtime
 from transcribe.audio import SAMPLE_RATE, DecodedAudio
-from transcribe.core import transcribe_call
+from transcribe.core import StereoRecognition, transcribe_call
 
 PLAIN_THRESHOLD = 0.7
 PLAIN_MIN_CLUSTER_SIZE = 12
@@ -71,8 +71,8 @@ def run_plain(model: WhisperModel, audio: np.ndarray | Path) -> Segmented:
     return Segmented([(s.start, s.end, s.text.strip()) for s in segments])
 
 
-def run_ours(audio: DecodedAudio, runtime: Runtime) -> Transcript:
-    return transcribe_call(audio, runtime.engines.asr)
+def run_ours(audio: DecodedAudio, runtime: Runtime, stereo: StereoRecognition = StereoRecognition.auto) -> Transcript:
+    return transcribe_call(audio, runtime.engines.asr, stereo=stereo)
 
 
 def downmix(audio: DecodedAudio) -> DecodedAudio:

@@ -10,7 +10,8 @@ audio to the call.
 
 import inspect
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import ctranslate2
 import numpy as np
@@ -27,24 +28,36 @@ APPEND_PUNCTUATIONS: str = _DEFAULTS["append_punctuations"].default
 
 
 class EncoderTap:
-    """Stands in for `model.encode` and keeps, per thread, the encoder output of the window decoded last.
+    """Stands in for `model.encode` and, inside `keeping()`, keeps the encoder output of the window decoded last.
 
     faster-whisper (1.2) encodes each 30-s window just before decoding it and yields that window's segments before
     encoding the next, so while a window's segments are being read, the kept output is theirs. Reusing it spares
-    encoding every window a second time, which costs as much as the rest of word timing.
+    encoding every window a second time, which costs as much as the rest of word timing. What is kept is per thread,
+    and dropped on leaving `keeping()`.
     """
 
     def __init__(self, model: WhisperModel) -> None:
         self._encode = model.encode
-        self._latest = threading.local()
+        self._local = threading.local()
         model.encode = self  # type: ignore[method-assign]
 
     def __call__(self, features: np.ndarray) -> ctranslate2.StorageView:
-        self._latest.output = self._encode(features)
-        return self._latest.output
+        output = self._encode(features)
+        if getattr(self._local, "keeping", False):
+            self._local.output = output
+        return output
+
+    @contextmanager
+    def keeping(self) -> Iterator[None]:
+        self._local.keeping = True
+        try:
+            yield
+        finally:
+            self._local.keeping = False
+            self._local.output = None
 
     def latest(self) -> ctranslate2.StorageView:
-        return self._latest.output
+        return self._local.output
 
 
 def transcribe_with_word_times(
@@ -65,10 +78,11 @@ def transcribe_with_word_times(
             return []
         chunks, _ = collect_chunks(samples, speech)
         audio = np.concatenate(chunks)
-    decoded, _ = model.transcribe(audio, language=language, vad_filter=False, word_timestamps=False, **options)
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
     content_frames = audio.shape[0] // model.feature_extractor.hop_length
-    segments = _timed(model, tap, decoded, tokenizer, content_frames=content_frames)
+    with tap.keeping():
+        decoded, _ = model.transcribe(audio, language=language, vad_filter=False, word_timestamps=False, **options)
+        segments = _timed(model, tap, decoded, tokenizer, content_frames=content_frames)
     if speech is not None:
         segments = list(restore_speech_timestamps(segments, speech, SAMPLE_RATE))
     return segments

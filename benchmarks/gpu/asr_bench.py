@@ -189,8 +189,9 @@ def channel_wer(transcript: object, reference: dict[str, list[str]]) -> str:
 def product_runs(
     args: argparse.Namespace, report: Report, call: np.ndarray, stereo: np.ndarray, reference: dict
 ) -> None:
-    """Our own path: `transcribe_call` with `FasterWhisperBackend` (word timestamps, language detection)."""
-    from transcribe import FasterWhisperBackend, transcribe_call
+    """Our own path: `transcribe_call` with `FasterWhisperBackend` (word times, language detection); the stereo call
+    both on its mix and channel by channel."""
+    from transcribe import FasterWhisperBackend, StereoRecognition, transcribe_call
 
     compute_type = args.compute_types[0]
     label = device_name(args.device)
@@ -205,12 +206,15 @@ def product_runs(
         quality = f"{len(transcript.words)} words, language {transcript.language}"
         duration = call.size / SAMPLE_RATE
         report.add(Row("transcribe_call", "AWS call (mono)", label, setting, duration, wall, quality, memory.peak_mib))
-        with GpuMemoryPeak(args.device) as memory:
-            transcript, wall = timed(args.device, transcribe_call, decoded(stereo, "spokenwoz"), backend)
-        quality = f"{transcript.channels} sides, {channel_wer(transcript, reference)}"
-        duration = stereo.shape[1] / SAMPLE_RATE
-        audio = "SpokenWOZ SNG0072 (stereo)"
-        report.add(Row("transcribe_call", audio, label, setting, duration, wall, quality, memory.peak_mib))
+        for mode in (StereoRecognition.mix, StereoRecognition.channels):
+            with GpuMemoryPeak(args.device) as memory:
+                transcript, wall = timed(
+                    args.device, transcribe_call, decoded(stereo, "spokenwoz"), backend, stereo=mode
+                )
+            quality = f"{transcript.channels} sides, {channel_wer(transcript, reference)}"
+            duration = stereo.shape[1] / SAMPLE_RATE
+            audio = f"SpokenWOZ SNG0072 (stereo, {mode.value})"
+            report.add(Row("transcribe_call", audio, label, setting, duration, wall, quality, memory.peak_mib))
 
 
 def long_batch_sizes(specs: list[str]) -> dict[str, list[int]]:

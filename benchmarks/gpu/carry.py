@@ -1,7 +1,8 @@
 """Lays out the folders that travel to the GPU machine, each small enough for one device call.
 
 part1: CTranslate2 + faster-whisper + pydantic wheels and a tiny random Whisper (the CUDA probe).
-part2: pyannote.audio and what its import needs beyond the GPU image, the starter diarization models, test audio.
+part2: pyannote.audio and what its import (and our diarize package's) needs beyond the GPU image, the starter
+diarization models, test audio.
 part3..part5: the starter Whisper base model cut into pieces, and a SpokenWOZ call with its reference words.
 """
 
@@ -26,14 +27,14 @@ PART_LIMIT = 50 * MIB
 # What one part may hold: the working tree travels beside it, and a call carries 64 MiB at most.
 MODEL_PIECE_BUDGET = 49 * MIB
 
-PROBE_WHEELS = [
-    "ctranslate2==4.8.5",
-    "faster-whisper==1.2.1",
+# Our packages' contracts (models/) need it; both parts carry it, so that either runs on a machine alone.
+PYDANTIC_WHEELS = [
     "pydantic==2.14.4",
     "pydantic-core==2.50.5",
     "annotated-types==0.8.0",
     "typing-inspection==0.4.5",
 ]
+PROBE_WHEELS = ["ctranslate2==4.8.5", "faster-whisper==1.2.1", *PYDANTIC_WHEELS]
 # Found by importing pyannote.audio, our diarize package and pyannote.metrics in a clean environment holding only the
 # GPU image's packages, adding one missing distribution at a time.
 DIARIZATION_WHEELS = [
@@ -58,6 +59,7 @@ DIARIZATION_WHEELS = [
     "opentelemetry-proto==1.45.2",
     "opentelemetry-semantic-conventions==0.66b2",
     "googleapis-common-protos==1.76.0",
+    *PYDANTIC_WHEELS,
 ]
 PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64"]
 
