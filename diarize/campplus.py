@@ -1,5 +1,6 @@
 """CAM++ speaker embeddings behind pyannote's embedding interface, so pyannote's pipeline can cluster with them."""
 
+from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 
@@ -12,6 +13,9 @@ from torchaudio.compliance import kaldi
 SAMPLE_RATE = 16000
 NUM_MEL_BINS = 80
 EMBEDDING_SIZE = 192
+LENGTH_STEP = 25
+"""Rows are batched by kept length rounded down to a multiple of this many frames (10 ms each); 1 batches only rows
+of exactly equal length, which is the same maths as one row at a time."""
 
 
 class CheckpointError(RuntimeError):
@@ -29,7 +33,9 @@ class CampPlusEmbedding:
     sample_rate = SAMPLE_RATE
     dimension = EMBEDDING_SIZE
 
-    def __init__(self, checkpoint: Path, *, device: str = "cpu") -> None:
+    def __init__(self, checkpoint: Path, *, device: str = "cpu", length_step: int = LENGTH_STEP) -> None:
+        if length_step < 1:
+            raise ValueError(f"length_step must be at least 1 frame, got {length_step}")
         checkpoint = Path(checkpoint)
         if not checkpoint.is_file():
             raise CheckpointError(f"CAM++ checkpoint not found: {checkpoint}")
@@ -40,6 +46,7 @@ class CampPlusEmbedding:
         except (RuntimeError, KeyError, ValueError) as error:
             raise CheckpointError(f"{checkpoint} is not a CAM++ ({EMBEDDING_SIZE}-dim) checkpoint: {error}") from error
         self.checkpoint = checkpoint
+        self.length_step = length_step
         self.model = model.eval()
         self.device = torch.device(device)
         self.model.to(self.device)
@@ -84,22 +91,39 @@ class CampPlusEmbedding:
         embeddings = np.full((batch_size, self.dimension), np.nan, dtype=np.float32)
         if num_samples < self.min_num_samples:
             return embeddings
+        # Rows of about equal length go through the network together, each cropped evenly at both ends to the
+        # shortest length of its bucket (losing under `length_step` frames): one tiny forward pass per row left a GPU
+        # waiting on kernel launches. CAM++ pools over its whole input, so rows cannot be padded instead.
+        buckets: dict[int, list[tuple[int, torch.Tensor]]] = {}
+        for index, kept in self._kept_features(waveforms, masks):
+            if kept.shape[0] >= self.min_num_frames:
+                buckets.setdefault(self._bucket_length(kept.shape[0]), []).append((index, kept))
+        for length, rows in buckets.items():
+            cropped = torch.stack([kept[(kept.shape[0] - length) // 2 :][:length] for _, kept in rows])
+            cropped = cropped - cropped.mean(dim=1, keepdim=True)
+            embeddings[[index for index, _ in rows]] = self.model(cropped).float().cpu().numpy()
+        return embeddings
+
+    def _bucket_length(self, num_frames: int) -> int:
+        if num_frames < self.length_step:
+            return num_frames
+        return max(self.min_num_frames, num_frames - num_frames % self.length_step)
+
+    def _kept_features(self, waveforms: torch.Tensor, masks: torch.Tensor | None) -> Iterator[tuple[int, torch.Tensor]]:
+        """(row, features of the frames where that row's speaker talks), computed on the model's device."""
         # pyannote asks for one embedding per (chunk, local speaker), repeating each chunk's waveform: features are
         # computed once per distinct chunk. Each speaker's frames are cut out before the network sees them, because
         # CAM++ pools context over its whole input and would otherwise mix in the other speaker.
         previous: torch.Tensor | None = None
         features = torch.empty(0)
-        for index in range(batch_size):
+        for index in range(waveforms.shape[0]):
             waveform = waveforms[index, 0]
             if previous is None or not torch.equal(previous, waveform):
-                features = self.fbank(waveform.float().cpu())
+                features = self.fbank(waveform.float().to(self.device))
                 previous = waveform
-            kept = features
-            if masks is not None:
-                keep = F.interpolate(masks[index].float()[None, None], size=features.shape[0], mode="nearest")[0, 0]
-                kept = features[keep.cpu() > 0.5]
-            if kept.shape[0] < self.min_num_frames:
+            if masks is None:
+                yield index, features
                 continue
-            kept = kept - kept.mean(dim=0, keepdim=True)
-            embeddings[index] = self.model(kept.unsqueeze(0).to(self.device))[0].float().cpu().numpy()
-        return embeddings
+            mask = masks[index].float().to(self.device)
+            keep = F.interpolate(mask[None, None], size=features.shape[0], mode="nearest")[0, 0]
+            yield index, features[keep > 0.5]
