@@ -107,7 +107,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    console = Console()
+    console = Console(width=160)
     table = Table("recording", "length s", "one row at a time", "batched", "time old s", "time new s", "new / old")
     with tempfile.TemporaryDirectory(prefix="callintel-diarize-speed-") as home:
         diarizer = BenchConfig(device=args.device).runtime(Path(home)).engines.diarizer
