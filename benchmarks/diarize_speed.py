@@ -101,7 +101,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1, help="runs of each path per recording; the best time counts")
     parser.add_argument("--embedding-batch-size", type=int, help="rows per embedding call (default: the product's)")
     parser.add_argument("--max-crop", type=float, help="share of a row's frames the batched path may crop (0: exact)")
-    parser.add_argument("--padded", action="store_true", help="one zero-padded pass per call, as on a GPU, on a CPU too")
+    parser.add_argument("--padded", action="store_true", help="one zero-padded pass per call (GPU default) on CPU too")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's, one per core)")
     args = parser.parse_args()
     prepare_environment()
