@@ -21,7 +21,7 @@ MAX_CROP = 0.0
 """Largest share of a row's kept frames dropped so it can share a batch with rows of about its length. 0 (the
 default) batches only rows of exactly equal length: the same maths as one row at a time. Cropping moves the
 embeddings of short rows a lot (5 % gave a cosine similarity of 0.81 to the uncropped one on the sample call) for
-few rows more per batch, since kept lengths spread over 10-998 frames; it is there for GPUs with large batches."""
+few rows more per batch, since kept lengths spread over 10-998 frames."""
 
 
 class CheckpointError(RuntimeError):
