@@ -16,7 +16,7 @@ from pyannote.core import Annotation, Segment
 from pyannote.metrics.diarization import DiarizationErrorRate
 
 from diarize import split_speakers
-from diarize.campplus import CampPlusEmbedding, CheckpointError
+from diarize.campplus import MAX_CROP, CampPlusEmbedding, CheckpointError
 from diarize.pyannote_diarizer import PyannoteDiarizer
 from models import CallDirection, Conversation, Role, Transcript, Word
 from pipeline.models_cache import starter_embedding_checkpoint, starter_segmentation_dir
@@ -147,3 +147,32 @@ def test_campplus_embeddings_tell_the_two_speakers_apart(sample):
 def test_a_missing_checkpoint_is_named(tmp_path):
     with pytest.raises(CheckpointError, match=r"campplus\.pt"):
         CampPlusEmbedding(tmp_path / "campplus.pt")
+
+
+@pytest.mark.parametrize(("max_crop", "padded"), [(MAX_CROP, False), (0.05, False), (MAX_CROP, True)])
+def test_batched_embeddings_equal_one_row_at_a_time(sample, max_crop, padded):
+    # Rows as pyannote sends them: 10-s chunks of the sample, each with one mask per reference speaker (kept lengths
+    # differ), whole chunks (equally long, so run as one batch) and a silent speaker (too little speech: NaN).
+    audio, sample_rate = sample
+    embedding = CampPlusEmbedding(starter_embedding_checkpoint(), max_crop=max_crop, padded=padded)
+    chunk_s, mask_frames = 10.0, 589
+    reference = reference_turns()
+    waveforms, masks = [], []
+    for start in (0.0, 5.0, 10.0, 15.0, 20.0):
+        chunk = torch.from_numpy(audio[0, int(start * sample_rate) : int((start + chunk_s) * sample_rate)])
+        times = start + (np.arange(mask_frames) + 0.5) * chunk_s / mask_frames
+        for speaker in reference.labels():
+            talks = reference.label_timeline(speaker).support()
+            masks.append(torch.tensor([float(any(turn.start <= t < turn.end for turn in talks)) for t in times]))
+            waveforms.append(chunk)
+        masks += [torch.ones(mask_frames), torch.zeros(mask_frames)]
+        waveforms += [chunk, chunk]
+    waveforms_batch, masks_batch = torch.stack(waveforms)[:, None], torch.stack(masks)
+    batched = embedding(waveforms_batch, masks_batch)
+    embedding.padded = False
+    one_at_a_time = np.concatenate(
+        [embedding(waveforms_batch[i : i + 1], masks_batch[i : i + 1]) for i in range(len(waveforms))]
+    )
+    assert np.isnan(batched).all(axis=1).sum() == 5
+    assert np.array_equal(np.isnan(batched), np.isnan(one_at_a_time))
+    np.testing.assert_allclose(batched, one_at_a_time, rtol=1e-4, atol=1e-4)
