@@ -100,7 +100,6 @@ def main() -> None:
     parser.add_argument("--device", default=BenchConfig.device, choices=("cpu", "cuda"))
     parser.add_argument("--runs", type=int, default=1, help="runs of each path per recording; the best time counts")
     parser.add_argument("--embedding-batch-size", type=int, help="rows per embedding call (default: the product's)")
-    parser.add_argument("--max-crop", type=float, help="share of a row's frames the batched path may crop (0: exact)")
     parser.add_argument("--padded", action="store_true", help="one zero-padded pass per call (GPU default) on CPU too")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's, one per core)")
     args = parser.parse_args()
@@ -118,8 +117,6 @@ def main() -> None:
         batched: CampPlusEmbedding = pipeline._embedding
         if args.padded:
             batched.padded = True
-        if args.max_crop is not None:
-            batched.max_crop = args.max_crop
         paths = {"old": OneRowAtATime(batched), "new": Recorder(batched)}
         diarizer.diarize(np.zeros(5 * SAMPLE_RATE, dtype=np.float32), SAMPLE_RATE)
         for name, mono, reference, uem in _recordings():
@@ -142,7 +139,7 @@ def main() -> None:
     console.print(
         f"embeddings on {len(paths['new'].batches)} real batches ({rows} rows): max abs difference {largest:.2e}, "
         f"lowest cosine similarity {lowest:.6f}; embedding batch size {pipeline.embedding_batch_size}, "
-        f"max crop {batched.max_crop:.0%}, padded {batched.padded}, {args.device}, {torch.get_num_threads()} threads"
+        f"padded {batched.padded}, {args.device}, {torch.get_num_threads()} threads"
     )
 
 
