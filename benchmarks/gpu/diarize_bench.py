@@ -43,8 +43,21 @@ def der(turns: list[tuple[float, float, str]], rttm: Path) -> float:
     return float(DiarizationErrorRate(collar=0.0, skip_overlap=False)(reference, hypothesis))
 
 
-def measure(stage: Path, device: str, names: list[str], report: Report, compare: dict[str, float]) -> dict[str, float]:
-    """Diarize each recording once after a warm-up; returns wall times by recording, for the CPU/GPU ratio."""
+def measure(
+    stage: Path,
+    device: str,
+    names: list[str],
+    report: Report,
+    compare: dict[str, float],
+    *,
+    padded: bool | None = None,
+    batch_size: int = 32,
+) -> dict[str, float]:
+    """Diarize each recording once after a warm-up; returns wall times by recording, for the ratio to another run.
+
+    `padded`: the speaker embeddings' padded pass (None: the product's choice, padded on a GPU only; False: rows of
+    equal length batched, which on this data is about one row at a time). `batch_size`: rows per embedding call.
+    """
     from diarize.pyannote_diarizer import PyannoteDiarizer
 
     models = stage / "models"
@@ -55,8 +68,15 @@ def measure(stage: Path, device: str, names: list[str], report: Report, compare:
         models / "campplus_cn_en_common.pt",
         device=device,
     )
+    diarizer.pipeline.embedding_batch_size = batch_size
+    embedding = diarizer.pipeline._embedding
+    if padded is not None:
+        embedding.padded = padded
+    is_padded = embedding.device.type == "cuda" if embedding.padded is None else embedding.padded
+    embeddings = "padded embeddings" if is_padded else "equal-length embedding batches"
+    setting = f"starter, batch {batch_size}, {embeddings}"
     label = device_name(device)
-    print(f"loaded the diarizer on {label} in {load_s:.1f} s", flush=True)
+    print(f"loaded the diarizer on {label} in {load_s:.1f} s ({setting})", flush=True)
     audio = {name: load_audio(stage / "audio" / f"{name}.npz")[0] for name in names}
     warm_up = load_audio(stage / "audio" / "pyannote_sample.npz")[0]
     diarizer.diarize(warm_up, SAMPLE_RATE)
@@ -70,13 +90,10 @@ def measure(stage: Path, device: str, names: list[str], report: Report, compare:
         rttm = stage / "audio" / f"{name}.rttm"
         if rttm.is_file():
             quality += f", DER {100 * der(turns, rttm):.1f} %"
-        setting = "starter, batch 32"
-        if name in compare:
-            setting += f"; {wall / compare[name]:.1f}x the GPU time"
+        row_setting = setting + (f"; {wall / compare[name]:.1f}x the padded GPU time" if name in compare else "")
         audio_s = samples.size / SAMPLE_RATE
-        report.add(
-            Row("diarize", RECORDINGS.get(name, name), label, setting, audio_s, wall, quality, peak_memory_mib(device))
-        )
+        peak = peak_memory_mib(device)
+        report.add(Row("diarize", RECORDINGS.get(name, name), label, row_setting, audio_s, wall, quality, peak))
         walls[name] = wall
     return walls
 
@@ -88,6 +105,10 @@ def main() -> None:
     parser.add_argument("--recordings", nargs="+", default=list(RECORDINGS))
     parser.add_argument("--cpu-threads", type=int, default=0, help="also run on CPU with this many threads (0: no)")
     parser.add_argument("--cpu-recordings", nargs="+", default=["pyannote_sample", "aws_call"])
+    parser.add_argument("--batch-sizes", nargs="+", type=int, default=[32], help="rows per embedding call, each run")
+    parser.add_argument(
+        "--unpadded-recordings", nargs="*", default=[], help="also on the GPU without the padded pass, for the ratio"
+    )
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
@@ -99,7 +120,12 @@ def main() -> None:
     import torch
 
     report = Report(args.out, "diarize", {"torch": torch.__version__, "device": args.device})
-    walls = measure(args.stage, args.device, args.recordings, report, {})
+    walls: dict[str, float] = {}
+    for batch_size in args.batch_sizes:
+        found = measure(args.stage, args.device, args.recordings, report, {}, batch_size=batch_size)
+        walls = walls or found
+    if args.unpadded_recordings and args.device == "cuda":
+        measure(args.stage, args.device, args.unpadded_recordings, report, walls, padded=False)
     if args.cpu_threads:
         torch.set_num_threads(args.cpu_threads)
         measure(args.stage, "cpu", args.cpu_recordings, report, walls if args.device == "cuda" else {})
