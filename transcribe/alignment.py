@@ -18,7 +18,6 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import Segment, Word, restore_speech_timestamps
-from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
 
 from transcribe.audio import SAMPLE_RATE
 
@@ -63,21 +62,19 @@ class EncoderTap:
 def transcribe_with_word_times(
     model: WhisperModel,
     tap: EncoderTap,
-    samples: np.ndarray,
+    audio: np.ndarray,
+    speech: list[dict] | None,
     *,
-    vad: VadOptions | None,
     language: str,
     **options: object,
 ) -> list[Segment]:
-    """Segments with `words`, times in seconds from the start of `samples`; `options` go to `model.transcribe`."""
-    speech: list[dict] | None = None
-    audio = samples
-    if vad is not None:
-        speech = get_speech_timestamps(samples, vad)
-        if not speech:
-            return []
-        chunks, _ = collect_chunks(samples, speech)
-        audio = np.concatenate(chunks)
+    """Segments with `words`; `options` go to `model.transcribe`.
+
+    `speech`: the VAD's speech chunks of the call, `audio` then holding only that speech end to end (as faster-whisper
+    cuts it), and the times come back in the call's time; None when `audio` is the whole call, unfiltered.
+    """
+    if speech is not None and not speech:
+        return []
     tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe", language=language)
     content_frames = audio.shape[0] // model.feature_extractor.hop_length
     with tap.keeping():

@@ -2,13 +2,13 @@
 word recognised on the mix of the channels."""
 
 import numpy as np
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from models import Word
 
 FRAME_S = 0.02
 """Energy is summed over 20-ms frames: finer than any word, coarse enough to keep an hour's frames small."""
 TALK_FRAME_S = 0.1
+ACTIVE_DB = -25.0
 CROSS_TALK_DB = -15.0
 
 
@@ -51,21 +51,19 @@ def _cumulative_frame_energy(samples: np.ndarray, frame: int) -> np.ndarray:
 
 
 def double_talk_share(sides: list[np.ndarray], sample_rate: int) -> float:
-    """Share of the call's speech time during which both people talk at once.
+    """Share of the call's speech time during which both people talk at once, from the channels' energy.
 
-    A 100-ms frame counts when Silero VAD hears speech on both channels and the quieter channel is within
-    CROSS_TALK_DB of the louder: the VAD also hears the other side's faint cross-talk (-30 dB and lower) as speech,
-    but only someone talking on that channel brings it close to the other's level.
+    A 100-ms frame is speech on a channel when its energy is within ACTIVE_DB of that channel's loud speech (its
+    95th-percentile frame), and both talk when both channels are speech and the quieter is within CROSS_TALK_DB of
+    the louder: cross-talk from the other side (-30 dB and lower) and line noise stay far below either bound.
     """
     frame = max(1, round(TALK_FRAME_S * sample_rate))
     frames = min(side.shape[0] for side in sides) // frame
     if frames == 0:
         return 0.0
-    active = np.zeros((len(sides), frames), dtype=bool)
-    for index, side in enumerate(sides):
-        for speech in get_speech_timestamps(side, VadOptions(), sampling_rate=sample_rate):
-            active[index, speech["start"] // frame : -(-speech["end"] // frame)] = True
     energy = np.stack([np.diff(_cumulative_frame_energy(side, frame))[:frames] for side in sides])
-    close = energy.min(axis=0) >= energy.max(axis=0) * 10 ** (CROSS_TALK_DB / 10)
-    speaking = int(active.any(axis=0).sum())
-    return float((active.all(axis=0) & close).sum() / speaking) if speaking else 0.0
+    level = 10 * np.log10(energy + 1e-12)
+    speech = level >= np.percentile(level, 95, axis=1, keepdims=True) + ACTIVE_DB
+    close = level.min(axis=0) >= level.max(axis=0) + CROSS_TALK_DB
+    speaking = int(speech.any(axis=0).sum())
+    return float((speech.all(axis=0) & close).sum() / speaking) if speaking else 0.0

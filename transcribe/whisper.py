@@ -82,35 +82,59 @@ class FasterWhisperBackend:
         logger.info("loaded whisper model %s on %s (%s, batch size %d)", self.name, device, compute_type, batch_size)
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
+        return self._language_of(self._speech_only(samples) if self.vad else samples, samples)
+
+    def _language_of(self, speech: np.ndarray, samples: np.ndarray) -> tuple[str, float]:
         if not self._model.model.is_multilingual:
             return "en", 1.0
-        audio = self._speech_only(samples) if self.vad else samples
-        # With no speech at all the VAD leaves nothing; the raw audio still yields a (low-confidence) guess.
-        if audio.size == 0:
-            audio = samples
-        language, probability, _ = self._model.detect_language(audio=audio)
+        # With no speech at all the VAD leaves nothing; the raw audio still yields a (low-confidence) guess. Whisper
+        # reads the first 30 s.
+        audio = speech if speech.size else samples
+        language, probability, _ = self._model.detect_language(audio=audio[: 30 * SAMPLE_RATE])
         return language, _unit(probability)
 
     def transcribe(
         self, samples: np.ndarray, *, language: str | None, channel: int, vocabulary: Sequence[str] = ()
     ) -> ChannelTranscript:
         samples = np.ascontiguousarray(samples, dtype=np.float32)
-        probability = 1.0
-        if language is None:
-            # Detected here rather than inside faster-whisper, which fails on audio where the VAD finds no speech.
-            language, probability = self.detect_language(samples)
         guards = asdict(self.decoding)
         vad_threshold = guards.pop("vad_threshold")
-        options = {
-            **guards,
-            "beam_size": self.beam_size,
-            "hotwords": ", ".join(vocabulary) if vocabulary else None,
-        }
-        vad = VadOptions(threshold=vad_threshold) if self.vad else None
+        options = {**guards, "beam_size": self.beam_size, "hotwords": ", ".join(vocabulary) if vocabulary else None}
+        # The language is detected here rather than inside faster-whisper, which fails on audio where the VAD finds
+        # no speech.
+        if self._batched is None and self.decoding.hallucination_silence_threshold is None:
+            segments, language, probability = self._timed_after_decoding(samples, language, vad_threshold, options)
+        else:
+            segments, language, probability = self._timed_while_decoding(samples, language, vad_threshold, options)
+        duration = samples.shape[-1] / SAMPLE_RATE
+        words = _words(segments, channel, duration)
+        if self._release_memory is not None:
+            self._release_memory()
+        return ChannelTranscript(language=language, language_probability=probability, words=words)
+
+    def _timed_after_decoding(
+        self, samples: np.ndarray, language: str | None, vad_threshold: float, options: dict
+    ) -> tuple[Iterable[Segment], str, float]:
+        """Words timed after decoding (`alignment.py`); one VAD pass serves both the language and the recognition."""
+        speech = get_speech_timestamps(samples, VadOptions(threshold=vad_threshold)) if self.vad else None
+        audio = samples if speech is None else _speech_audio(samples, speech)
+        probability = 1.0
+        if language is None:
+            language, probability = self._language_of(audio, samples)
+        segments = transcribe_with_word_times(self._model, self._encodings, audio, speech, language=language, **options)
+        return segments, language, probability
+
+    def _timed_while_decoding(
+        self, samples: np.ndarray, language: str | None, vad_threshold: float, options: dict
+    ) -> tuple[Iterable[Segment], str, float]:
+        """Batched chunks are cut by the VAD, not by where words end, so timing words while decoding is harmless
+        there; `hallucination_silence_threshold` looks at word times while decoding."""
+        probability = 1.0
+        if language is None:
+            language, probability = self.detect_language(samples)
         segments: Iterable[Segment]
         if self._batched is not None:
-            # Batched chunks are cut by the VAD, not by where words end, so timing words while decoding is harmless.
-            # The options go as a dict: only then does the pipeline cap each chunk at its 30-s window.
+            # The VAD options go as a dict: only then does the pipeline cap each chunk at its 30-s window.
             segments, _ = self._batched.transcribe(
                 samples,
                 language=language,
@@ -119,25 +143,16 @@ class FasterWhisperBackend:
                 word_timestamps=True,
                 **options,
             )
-        elif self.decoding.hallucination_silence_threshold is not None:
-            # That guard looks at word times while decoding.
+        else:
             segments, _ = self._model.transcribe(
                 samples,
                 language=language,
-                vad_filter=vad is not None,
-                vad_parameters=vad,
+                vad_filter=self.vad,
+                vad_parameters=VadOptions(threshold=vad_threshold) if self.vad else None,
                 word_timestamps=True,
                 **options,
             )
-        else:
-            segments = transcribe_with_word_times(
-                self._model, self._encodings, samples, vad=vad, language=language, **options
-            )
-        duration = samples.shape[-1] / SAMPLE_RATE
-        words = _words(segments, channel, duration)
-        if self._release_memory is not None:
-            self._release_memory()
-        return ChannelTranscript(language=language, language_probability=probability, words=words)
+        return segments, language, probability
 
     def _speech_only(self, samples: np.ndarray) -> np.ndarray:
         # Whisper reads only the first 30 s of speech to tell the language: a prefix of the call usually holds that,
@@ -150,6 +165,11 @@ class FasterWhisperBackend:
             if window.size == samples.size:
                 break
         return np.zeros(0, dtype=np.float32)
+
+
+def _speech_audio(samples: np.ndarray, speech: list[dict]) -> np.ndarray:
+    """The speech the VAD found, end to end; empty when it found none."""
+    return np.concatenate(collect_chunks(samples, speech)[0]) if speech else samples[:0]
 
 
 def _words(segments: Iterable[Segment], channel: int, duration: float) -> list[Word]:
