@@ -14,30 +14,13 @@ import numpy as np
 import pytest
 from faster_whisper import WhisperModel
 from fixtures_audio import AWS_CALL, MONO_WAV, RUSSIAN_FLAC, RUSSIAN_WAV, STEREO_WAV, normalise
+from whisper_fixtures import THREADS
 
 from models import Transcript
-from pipeline.models_cache import starter_whisper_dir
 from transcribe import SAMPLE_RATE, DecodedAudio, UnknownLanguage, decode, transcribe_call
 from transcribe.whisper import FasterWhisperBackend
 
-CACHE = Path(__file__).resolve().parents[1] / ".cache" / "models"
-THREADS = 2
 CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
-
-
-@pytest.fixture(scope="session")
-def whisper_dir() -> Path:
-    return starter_whisper_dir(CACHE)
-
-
-@pytest.fixture(scope="session")
-def backend(whisper_dir) -> FasterWhisperBackend:
-    return FasterWhisperBackend(whisper_dir, cpu_threads=THREADS)
-
-
-@pytest.fixture(scope="session")
-def plain_whisper(whisper_dir) -> WhisperModel:
-    return WhisperModel(str(whisper_dir), device="cpu", compute_type="int8", cpu_threads=THREADS)
 
 
 def _plain_text(model: WhisperModel, path: Path) -> str:
@@ -79,10 +62,10 @@ def _excerpt(audio: DecodedAudio, seconds: float) -> DecodedAudio:
 
 
 @pytest.fixture(scope="session")
-def mono_run(backend, plain_whisper) -> dict:
+def mono_run(whisper_backend, plain_whisper) -> dict:
     audio = decode(MONO_WAV)
     started = time.perf_counter()
-    transcript = transcribe_call(audio, backend)
+    transcript = transcribe_call(audio, whisper_backend)
     ours_s = time.perf_counter() - started
     started = time.perf_counter()
     plain = _plain_text(plain_whisper, MONO_WAV)
@@ -91,14 +74,14 @@ def mono_run(backend, plain_whisper) -> dict:
 
 
 @pytest.fixture(scope="session")
-def stereo_run(backend, plain_whisper) -> dict:
-    transcript = transcribe_call(decode(STEREO_WAV), backend)
+def stereo_run(whisper_backend, plain_whisper) -> dict:
+    transcript = transcribe_call(decode(STEREO_WAV), whisper_backend)
     return {"transcript": transcript, "plain": _plain_text(plain_whisper, STEREO_WAV)}
 
 
 @pytest.fixture(scope="session")
-def aws_transcript(backend) -> Transcript:
-    return transcribe_call(decode(AWS_CALL), backend)
+def aws_transcript(whisper_backend) -> Transcript:
+    return transcribe_call(decode(AWS_CALL), whisper_backend)
 
 
 def test_mono_call_is_as_accurate_as_plain_faster_whisper(mono_run):
@@ -148,27 +131,27 @@ def test_stereo_call_recognises_each_side_on_its_own_channel(stereo_run):
     _assert_well_timed(transcript)
 
 
-def test_stereo_language_is_detected_once_for_both_sides(backend, stereo_run):
+def test_stereo_language_is_detected_once_for_both_sides(whisper_backend, stereo_run):
     audio = decode(STEREO_WAV)
     louder = int(np.argmax(np.sqrt(np.mean(audio.samples**2, axis=1))))
-    language, probability = backend.detect_language(audio.samples[louder])
+    language, probability = whisper_backend.detect_language(audio.samples[louder])
     transcript = stereo_run["transcript"]
     assert transcript.language == language == "en"
     assert transcript.language_probability == pytest.approx(probability)
 
 
-def test_a_mono_call_saved_as_stereo_is_recognised_once(backend):
+def test_a_mono_call_saved_as_stereo_is_recognised_once(whisper_backend):
     mono = decode(RUSSIAN_WAV)
-    alone = transcribe_call(mono, backend, language="ru")
+    alone = transcribe_call(mono, whisper_backend, language="ru")
     for second in (mono.samples[0], np.zeros_like(mono.samples[0])):
         stereo = DecodedAudio(samples=np.stack([mono.samples[0], second]), info=mono.info)
-        transcript = transcribe_call(stereo, backend, language="ru")
+        transcript = transcribe_call(stereo, whisper_backend, language="ru")
         assert transcript.channels == 1
         assert [word.text for word in transcript.words] == [word.text for word in alone.words]
 
 
-def test_russian_speech_gives_cyrillic_words(backend):
-    transcript = transcribe_call(decode(RUSSIAN_WAV), backend, language="ru")
+def test_russian_speech_gives_cyrillic_words(whisper_backend):
+    transcript = transcribe_call(decode(RUSSIAN_WAV), whisper_backend, language="ru")
     reference = RUSSIAN_WAV.with_suffix(".txt").read_text()
     assert transcript.language == "ru"
     assert transcript.words and all(CYRILLIC.search(word.text) for word in transcript.words)
@@ -176,33 +159,33 @@ def test_russian_speech_gives_cyrillic_words(backend):
     _assert_well_timed(transcript)
 
 
-def test_russian_is_detected_when_no_language_is_given(backend):
-    transcript = transcribe_call(_excerpt(decode(RUSSIAN_FLAC), 12.0), backend)
+def test_russian_is_detected_when_no_language_is_given(whisper_backend):
+    transcript = transcribe_call(_excerpt(decode(RUSSIAN_FLAC), 12.0), whisper_backend)
     assert transcript.language == "ru"
     assert transcript.language_probability > 0.5
     cyrillic = sum(bool(CYRILLIC.search(word.text)) for word in transcript.words)
     assert cyrillic / len(transcript.words) > 0.8
 
 
-def test_vocabulary_steers_recognition(backend):
+def test_vocabulary_steers_recognition(whisper_backend):
     # Whisper base hears "Neither did I" (at 9.8 s) as "I need the design" unless told the phrase.
     opening = _excerpt(decode(MONO_WAV), 15.0)
-    transcript = transcribe_call(opening, backend, vocabulary=["Sheila", "Diane", "Neither did I"])
+    transcript = transcribe_call(opening, whisper_backend, vocabulary=["Sheila", "Diane", "Neither did I"])
     assert "neither did i" in normalise(transcript.text)
     assert normalise(transcript.text).startswith("hello hello oh hello i didn't know you were there")
 
 
-def test_silence_gives_no_words(backend):
+def test_silence_gives_no_words(whisper_backend):
     audio = decode(RUSSIAN_WAV)
     silent = DecodedAudio(samples=np.zeros((1, 3 * SAMPLE_RATE), dtype=np.float32), info=audio.info)
-    transcript = transcribe_call(silent, backend)
+    transcript = transcribe_call(silent, whisper_backend)
     assert transcript.words == []
 
 
-def test_unknown_language_is_refused(backend):
+def test_unknown_language_is_refused(whisper_backend):
     audio = decode(RUSSIAN_WAV)
     with pytest.raises(UnknownLanguage, match="'klingon'"):
-        transcribe_call(audio, backend, language="klingon")
+        transcribe_call(audio, whisper_backend, language="klingon")
 
 
 def test_batched_recognition(whisper_dir):
@@ -218,9 +201,9 @@ def test_batching_needs_the_vad(whisper_dir):
         FasterWhisperBackend(whisper_dir, batch_size=4, vad=False)
 
 
-def test_backend_names_its_model(backend, whisper_dir):
-    assert backend.name == str(whisper_dir)
-    assert backend.version.startswith("faster-whisper 1.")
+def test_backend_names_its_model(whisper_backend, whisper_dir):
+    assert whisper_backend.name == str(whisper_dir)
+    assert whisper_backend.version.startswith("faster-whisper 1.")
 
 
 def test_long_phone_call(aws_transcript):

@@ -4,25 +4,14 @@ The two-sided call here is made from pyannote's real two-party sample: each chan
 speaker talks (by the reference turns), plus the other side as faint cross-talk (-30 dB), as phone systems record.
 """
 
-import os
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
-from pathlib import Path
-
 import numpy as np
 import pytest
-from faster_whisper import WhisperModel
 from fixtures_audio import MONO_WAV, STEREO_WAV, normalise
 
-from pipeline.models_cache import starter_whisper_dir
 from transcribe import SAMPLE_RATE, DecodedAudio, StereoRecognition, decode, transcribe_call
 from transcribe.core import DOUBLE_TALK_SHARE
-from transcribe.sides import double_talk_share
-from transcribe.whisper import FasterWhisperBackend
+from transcribe.sides import ChannelEnergy, double_talk_share
 
-CACHE = Path(__file__).resolve().parents[1] / ".cache" / "models"
-THREADS = 2
 CROSS_TALK = 10 ** (-30 / 20)
 
 
@@ -44,34 +33,23 @@ def two_sided() -> tuple[DecodedAudio, list[str]]:
     return DecodedAudio(samples=sides.astype(np.float32), info=mono.info.model_copy(update={"channels": 2})), speakers
 
 
-@pytest.fixture(scope="module")
-def whisper_dir() -> Path:
-    return starter_whisper_dir(CACHE)
-
-
-@pytest.fixture(scope="module")
-def backend(whisper_dir) -> FasterWhisperBackend:
-    return FasterWhisperBackend(whisper_dir, cpu_threads=THREADS)
-
-
 def test_turn_taking_is_told_from_two_people_talking_over_each_other(two_sided):
     audio, _ = two_sided
-    conversation = double_talk_share(list(audio.samples), SAMPLE_RATE)
-    overlaid = double_talk_share(list(decode(STEREO_WAV).samples), SAMPLE_RATE)
+    conversation = double_talk_share(ChannelEnergy.of(list(audio.samples), SAMPLE_RATE))
+    overlaid = double_talk_share(ChannelEnergy.of(list(decode(STEREO_WAV).samples), SAMPLE_RATE))
     print(f"both sides talking at once: sample call {conversation:.1%}, overlaid recording {overlaid:.1%}")
     assert conversation < DOUBLE_TALK_SHARE < overlaid
 
 
 def test_a_call_recognised_on_the_mix_has_plain_faster_whispers_words_each_on_its_speakers_channel(
-    two_sided, backend, whisper_dir
+    two_sided, whisper_backend, plain_whisper
 ):
     audio, speakers = two_sided
-    transcript = transcribe_call(audio, backend, language="en")
+    transcript = transcribe_call(audio, whisper_backend, language="en")
     assert transcript.channels == 2
 
     mix = np.ascontiguousarray(audio.samples.mean(axis=0), dtype=np.float32)
-    plain = WhisperModel(str(whisper_dir), device="cpu", compute_type="int8", cpu_threads=THREADS)
-    segments, _ = plain.transcribe(mix, beam_size=5, vad_filter=True, language="en")
+    segments, _ = plain_whisper.transcribe(mix, beam_size=5, vad_filter=True, language="en")
     assert normalise(transcript.text) == normalise(" ".join(segment.text for segment in segments))
 
     judged = right = 0
@@ -87,9 +65,9 @@ def test_a_call_recognised_on_the_mix_has_plain_faster_whispers_words_each_on_it
     assert {word.channel for word in transcript.words} == {0, 1}
 
 
-def test_overlaid_talkers_are_recognised_channel_by_channel(backend):
+def test_overlaid_talkers_are_recognised_channel_by_channel(whisper_backend):
     audio = decode(STEREO_WAV)
-    automatic = transcribe_call(audio, backend, language="en")
-    by_channel = transcribe_call(audio, backend, language="en", stereo=StereoRecognition.channels)
+    automatic = transcribe_call(audio, whisper_backend, language="en")
+    by_channel = transcribe_call(audio, whisper_backend, language="en", stereo=StereoRecognition.channels)
     assert [(w.text, w.channel) for w in automatic.words] == [(w.text, w.channel) for w in by_channel.words]
     assert {word.channel for word in automatic.words} == {0, 1}

@@ -11,7 +11,7 @@ from transcribe.audio import SAMPLE_RATE, DecodedAudio
 from transcribe.backend import ASRBackend, ChannelTranscript
 from transcribe.channels import loudest, plan_channels
 from transcribe.languages import check_language
-from transcribe.sides import attribute_to_sides, double_talk_share
+from transcribe.sides import ChannelEnergy, attribute_to_sides, double_talk_share
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +55,13 @@ def transcribe_call(
     plan = plan_channels(audio.samples)
     two_sides = len(plan.sides) == 2
     how = ""
+    # One pass over the audio serves both the choice of recognition and the words' sides.
+    by_energy = two_sides and stereo is not StereoRecognition.channels
+    energy = ChannelEnergy.of(plan.sides, SAMPLE_RATE) if by_energy else None
     if two_sides:
-        stereo, how = _stereo_recognition(stereo, plan.sides)
+        stereo, how = _stereo_recognition(stereo, energy)
     logger.info("recognising %d side(s): %s%s", len(plan.sides), plan.reason, how)
-    if two_sides and stereo is StereoRecognition.mix:
+    if energy is not None and stereo is StereoRecognition.mix:
         mix = plan.sides[0] + plan.sides[1]
         mix *= 0.5
         mixed = backend.transcribe(mix, language=language, channel=0, vocabulary=vocabulary)
@@ -66,7 +69,7 @@ def transcribe_call(
         result = ChannelTranscript(
             language=mixed.language,
             language_probability=mixed.language_probability,
-            words=attribute_to_sides(mixed.words, plan.sides, SAMPLE_RATE),
+            words=attribute_to_sides(mixed.words, energy),
         )
     elif two_sides:
         result = _transcribe_sides(plan.sides, backend, language, vocabulary)
@@ -81,10 +84,10 @@ def transcribe_call(
     )
 
 
-def _stereo_recognition(asked: StereoRecognition, sides: list[np.ndarray]) -> tuple[StereoRecognition, str]:
-    if asked is not StereoRecognition.auto:
+def _stereo_recognition(asked: StereoRecognition, energy: ChannelEnergy | None) -> tuple[StereoRecognition, str]:
+    if asked is not StereoRecognition.auto or energy is None:
         return asked, f", {asked.value}"
-    share = double_talk_share(sides, SAMPLE_RATE)
+    share = double_talk_share(energy)
     chosen = StereoRecognition.channels if share > DOUBLE_TALK_SHARE else StereoRecognition.mix
     return chosen, f", {chosen.value} (both sides talk at once {share:.0%} of the speech time)"
 

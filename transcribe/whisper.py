@@ -157,14 +157,12 @@ class FasterWhisperBackend:
     def _speech_only(self, samples: np.ndarray) -> np.ndarray:
         # Whisper reads only the first 30 s of speech to tell the language: a prefix of the call usually holds that,
         # which spares a VAD pass over an hour-long recording.
-        for window in (samples[: LANGUAGE_WINDOW_S * SAMPLE_RATE], samples):
-            speech = get_speech_timestamps(window, VadOptions(threshold=self.decoding.vad_threshold))
-            if speech:
-                chunks, _ = collect_chunks(window, speech)
-                return np.concatenate(chunks)
-            if window.size == samples.size:
-                break
-        return np.zeros(0, dtype=np.float32)
+        vad = VadOptions(threshold=self.decoding.vad_threshold)
+        prefix = samples[: LANGUAGE_WINDOW_S * SAMPLE_RATE]
+        speech = get_speech_timestamps(prefix, vad)
+        if speech or prefix.size == samples.size:
+            return _speech_audio(prefix, speech)
+        return _speech_audio(samples, get_speech_timestamps(samples, vad))
 
 
 def _speech_audio(samples: np.ndarray, speech: list[dict]) -> np.ndarray:
