@@ -10,7 +10,7 @@ from models.incoming import IncomingCall
 from models.metrics import ConversationMetrics, RoleMetrics
 from models.note_template import NoteTemplate, TemplateSection
 from models.proposal import FieldProposal, ProposalStatus
-from models.result import Analysis, CallResult, ModelInfo, Provenance
+from models.result import Analysis, CallResult, ModelInfo, Provenance, TranscriptAnalysis
 from models.scorecard import Answer, DecisionSource, ItemResult, Scorecard, SectionResult
 from models.script import CallScript, Method, MetricCondition, ScriptItem, ScriptSection
 from models.signals import DealSignal, SignalKind, SignalSeverity
@@ -62,6 +62,7 @@ __all__ = [
     "SummarySection",
     "TemplateSection",
     "Transcript",
+    "TranscriptAnalysis",
     "Utterance",
     "Word",
 ]

@@ -56,3 +56,13 @@ class CallResult(BaseModel):
     purged_at: datetime | None = Field(
         default=None, description="When retention removed the transcript and audio; the analysis is kept."
     )
+
+
+class TranscriptAnalysis(BaseModel):
+    """`callintel analyze`'s output: a transcript made elsewhere, analysed as a recording's conversation would be."""
+
+    source: str = Field(description="The transcript file it was read from.")
+    call: CallInfo
+    conversation: Conversation
+    analysis: Analysis
+    provenance: Provenance

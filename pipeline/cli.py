@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import track
 
 from pipeline import cli_crm, cli_directory, cli_service, cli_users, logs
 
@@ -89,6 +90,60 @@ def process(
     failed = [o for o in outcomes if o.error]
     for outcome in failed:
         err.print(f"[bold red]error:[/] {outcome.source}: {outcome.error}", highlight=False, soft_wrap=True)
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def analyze(
+    transcripts: Annotated[
+        list[Path], typer.Argument(help="Transcript files: JSON utterances, or 'rep: …' / 'customer: …' lines.")
+    ],
+    script: Annotated[str | None, typer.Option(help="Call script: a built-in name or a YAML file.")] = None,
+    fields: Annotated[str | None, typer.Option(help="CRM field schema: a built-in name or a YAML file.")] = None,
+    template: Annotated[
+        str | None, typer.Option(help="Note template the summary fills: a bundled name (discovery) or a YAML file.")
+    ] = None,
+    language: Annotated[LanguageChoice | None, typer.Option(help="Language of the calls.")] = None,
+    meta: Annotated[
+        Path | None, typer.Option(help="JSON file with the call's date, direction, numbers, rep, CRM ids.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON instead of a report.")] = False,
+) -> None:
+    """Analyse transcripts made elsewhere (a PBX's speech analytics, another recogniser, a chat) as a call is."""
+    from pipeline.process import BadOptions, CallOptions
+    from pipeline.redaction import shown_transcript_analysis
+    from pipeline.render import render_analysis
+    from pipeline.runtime import default_runtime
+    from pipeline.transcripts import TranscriptUnreadable, analyze_file
+
+    try:
+        options = CallOptions.build(
+            script=script,
+            fields=fields,
+            language=language.value if language else None,
+            meta=meta,
+            template=template,
+        )
+    except BadOptions as exc:
+        raise fail(str(exc)) from None
+    runtime = default_runtime()
+    console = Console()
+    results, failed = [], 0
+    for path in track(transcripts, description="analysing", console=err, transient=True, disable=len(transcripts) < 2):
+        try:
+            result = analyze_file(path, options.info, options.stored, runtime)
+        except TranscriptUnreadable as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            failed += 1
+            continue
+        shown = shown_transcript_analysis(result, runtime.settings)
+        if as_json:
+            results.append(shown.model_dump(mode="json"))
+        else:
+            render_analysis(console, shown.source, shown.conversation, shown.analysis, shown.conversation.duration_s)
+    if as_json:
+        console.print_json(json.dumps(results))
     if failed:
         raise typer.Exit(1)
 

@@ -1,12 +1,13 @@
 """What of a call is shown or published: the stored result is raw (analysis reads it), every view of it goes
 through here, redacted as the settings say (`CALLINTEL_REDACT_PII`, `_REDACT_ENTITIES`, `_REDACT_PROPOSED_CONTACTS`)."""
 
-from models import Analysis, CallInfo, CallResult, Evidence
+from models import Analysis, CallInfo, CallResult, Evidence, TranscriptAnalysis
 from models.proposal import FieldValue
 from pipeline.settings import Settings
 from summarize.redaction.redactor import Redactor
 from summarize.redaction.result import (
     redact_analysis,
+    redact_conversation,
     redact_evidence,
     redact_proposal_value,
     redact_result,
@@ -48,3 +49,17 @@ def shown_value(value: FieldValue, redactor: Redactor | None, language: str) -> 
 
 def shown_evidence(evidence: list[Evidence], redactor: Redactor | None, language: str) -> list[Evidence]:
     return evidence if redactor is None else redact_evidence(evidence, redactor, language)
+
+
+def shown_transcript_analysis(result: TranscriptAnalysis, settings: Settings) -> TranscriptAnalysis:
+    """An analysed transcript as shown: its conversation and analysis redacted like a processed call's."""
+    redactor = redactor_for(settings, result.call)
+    if redactor is None:
+        return result
+    language = result.conversation.language
+    return result.model_copy(
+        update={
+            "conversation": redact_conversation(result.conversation, redactor),
+            "analysis": redact_analysis(result.analysis, redactor, language),
+        }
+    )

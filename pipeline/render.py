@@ -5,7 +5,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from models import Answer, CallResult, DealSignal, Role, SignalSeverity
+from models import Analysis, Answer, CallResult, Conversation, DealSignal, Role, SignalSeverity
 
 ANSWER_STYLE = {Answer.yes: "green", Answer.no: "red", Answer.na: "dim", Answer.not_determined: "yellow"}
 ROLE_STYLE = {Role.rep: "cyan", Role.customer: "magenta", Role.unknown: "white"}
@@ -36,19 +36,27 @@ def render_signals(console: Console, signals: list[DealSignal]) -> None:
 
 
 def render_call(console: Console, source: str, result: CallResult) -> None:
-    a = result.analysis
+    render_analysis(
+        console, f"{source}  call {result.id}", result.conversation, result.analysis, result.audio.duration_s
+    )
+
+
+def render_analysis(
+    console: Console, title: str, conversation: Conversation, analysis: Analysis, duration_s: float
+) -> None:
+    a = analysis
     card = a.scorecard
     percent = "n/a" if card.percent is None else f"{card.percent:.0f}%"
     header = Text.assemble(
-        (f"{source}", "bold"),
-        f"  call {result.id}  {result.conversation.language}  {clock(result.audio.duration_s)}  ",
-        f"{result.conversation.method}  score ",
+        (title, "bold"),
+        f"  {conversation.language}  {clock(duration_s)}  ",
+        f"{conversation.method}  score ",
         (percent + (" AUTO-FAIL" if card.auto_failed else ""), "bold red" if card.auto_failed else "bold"),
     )
     console.print(Panel(header, expand=True))
 
     transcript = Table.grid(padding=(0, 1))
-    for u in result.conversation.utterances:
+    for u in conversation.utterances:
         transcript.add_row(Text(clock(u.start), "dim"), Text(u.role.value.upper(), ROLE_STYLE[u.role]), u.text)
     console.print(Panel(transcript, title="Transcript", title_align="left"))
 

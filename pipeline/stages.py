@@ -123,34 +123,17 @@ def _models_used(runtime: Runtime, call_id: str) -> list[ModelInfo]:
 
 
 def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
-    from crm_fill.values import normalize_proposals
-    from summarize.core import analyze
-    from summarize.field_rules import extract_fields
-    from summarize.templates import resolve_template
+    from pipeline.analysis import analyze_conversation
 
     settings = runtime.settings
     conversation = load_output(runtime, call.id, "conversation", Conversation)
     script = resolve_script(call.script_ref, conversation.language, call.script_text)
     fields = resolve_fields(call.fields_ref, call.fields_text)
-    summary_language = None if settings.summary_language in ("call", "auto") else settings.summary_language
-    template = resolve_template(call.summary_template or settings.summary_template)
     llm = runtime.engines.llm
-    analysis = analyze(
-        conversation,
-        script,
-        fields,
-        call.info,
-        llm,
-        rule_proposals=extract_fields(conversation, fields, conversation.language),
-        summary_language=summary_language,
-        max_prompt_chars=settings.llm_max_prompt_chars,
-        max_tokens=settings.llm_max_tokens,
-        template=template,
+    analysis = analyze_conversation(
+        conversation, call.info, script, fields, settings, llm, template_ref=call.summary_template, call_id=call.id
     )
-    proposals, rejected = normalize_proposals(analysis.proposals, fields, call.info)
-    for item in rejected:
-        log.info("proposal dropped: %s=%r: %s", item.field, item.value, item.reason, extra={"call_id": call.id})
-    analysis = analysis.model_copy(update={"proposals": proposals})
+    proposals = analysis.proposals
     models = _models_used(runtime, call.id)
     if llm is not None:
         models.append(llm.info)
