@@ -13,15 +13,39 @@ import yaml
 
 CALLS = Path(__file__).parent / "calls"
 ITEMS = (
-    "greeting", "introduction", "convenient_to_talk", "current_situation", "budget", "decision_maker", "timeline",
-    "ties_to_needs", "concrete_offer", "objection_handled", "next_step_agreed", "call_summary", "polite_language",
+    "greeting",
+    "introduction",
+    "convenient_to_talk",
+    "current_situation",
+    "budget",
+    "decision_maker",
+    "timeline",
+    "ties_to_needs",
+    "concrete_offer",
+    "objection_handled",
+    "next_step_agreed",
+    "call_summary",
+    "polite_language",
 )
 FIELDS = (
-    "budget", "decision_maker", "expected_close_date", "next_step", "next_step_date", "competitors_mentioned",
-    "products_of_interest", "pain_points", "deal_stage_suggestion", "customer_phone", "customer_email",
+    "budget",
+    "decision_maker",
+    "expected_close_date",
+    "next_step",
+    "next_step_date",
+    "competitors_mentioned",
+    "products_of_interest",
+    "pain_points",
+    "deal_stage_suggestion",
+    "customer_phone",
+    "customer_email",
 )
 SIGNALS = (
-    "no_next_step", "next_step_date_missing", "budget_not_discussed", "competitor_mentioned", "objection_unanswered",
+    "no_next_step",
+    "next_step_date_missing",
+    "budget_not_discussed",
+    "competitor_mentioned",
+    "objection_unanswered",
     "question_unanswered",
 )
 STAGES = ("qualification", "needs_analysis", "proposal", "negotiation", "closed_won", "closed_lost")

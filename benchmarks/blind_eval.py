@@ -1,0 +1,153 @@
+"""The analysis measured on the blind-written evaluation set (`eval_set/`), per language and part.
+
+    python -m benchmarks.blind_eval [--part dev|test] [--languages ru,en] [--llm none|starter|openai]
+        [--llm-url URL] [--llm-model NAME] [--out F.json]
+
+Each call goes through `callintel analyze`'s own function (`pipeline.transcripts.analyze_transcript`) as a plain
+`rep: …` / `customer: …` transcript with its date, time zone and direction, with the built-in script for its
+language and the `default` field schema. `--llm openai` points the LLM stage at any OpenAI-compatible server
+(`CALLINTEL_LLM_API_KEY` carries its key), so a team can measure its own model before trusting it.
+
+Every run on the test part is appended to `results/blind_test_runs.jsonl` (date, commit, LLM, figures), and the
+test part's digest is checked before it is read (`eval_set/test_part.sha256`).
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from benchmarks.blind_scores import SCORED_FIELDS, SIGNALS, PartScore, add_call
+from benchmarks.blind_set import SCRIPTS, FrozenPartChanged, load_part
+from benchmarks.config import MODEL_CACHE
+from benchmarks.recordings import ROOT
+from pipeline.runtime import Runtime
+from pipeline.settings import Settings
+from pipeline.transcripts import analyze_transcript
+
+RUN_LOG = Path(__file__).parent / "results" / "blind_test_runs.jsonl"
+console = Console()
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
+def _num(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def settings_for(args: argparse.Namespace, data_dir: Path) -> Settings:
+    overrides: dict = {"data_dir": data_dir, "model_cache_dir": MODEL_CACHE, "llm_backend": "none"}
+    if args.llm == "starter":
+        overrides.update(llm_backend="transformers", llm_device="cpu")
+    elif args.llm == "openai":
+        overrides.update(llm_backend="openai", llm_base_url=args.llm_url, llm_model=args.llm_model)
+    return Settings(**overrides)
+
+
+def evaluate(args: argparse.Namespace) -> dict[str, PartScore]:
+    languages = tuple(args.languages.split(","))
+    calls = load_part(args.part, languages)
+    scores: dict[str, PartScore] = {}
+    with tempfile.TemporaryDirectory() as data_dir:
+        runtime = Runtime(settings_for(args, Path(data_dir)))
+        for call in track(calls, description=f"analysing the {args.part} part", console=console):
+            stored = {"script": SCRIPTS[call.language], "fields": "default", "language": call.language}
+            result = analyze_transcript(call.transcript_text, f"{call.id}.txt", call.call_info, stored, runtime)
+            add_call(scores.setdefault(call.language, PartScore()), call, result.conversation, result.analysis)
+    return scores
+
+
+def report(part: str, scores: dict[str, PartScore]) -> None:
+    for language, score in sorted(scores.items(), key=lambda pair: pair[0] != "ru"):
+        s = score.summary()
+        high = s["high_confidence"]
+        console.rule(f"{language} · {part} part · {s['calls']} calls")
+        console.print(
+            f"script items: agreement {_pct(s['item_agreement'])}, decided {_pct(s['decided_share'])} of the items "
+            f"the label says apply, decided answers right {_pct(s['decided_right'])}; quotes found "
+            f"{_pct(s['quotes_found'])}; values proposed at confidence >= 0.8: {high['values']}, right "
+            f"{_pct(high['right'])}, covering {_pct(high['coverage'])} of the labelled values"
+        )
+        items = Table("item", "labelled", "right", "applies", "decided", title="Script items", title_justify="left")
+        for item, counts in s["per_item"].items():
+            items.add_row(
+                item,
+                str(counts.get("labelled", 0)),
+                _pct(counts.get("right", 0) / counts["labelled"]),
+                str(counts.get("applies", 0)),
+                str(counts.get("decided", 0)),
+            )
+        console.print(items)
+        fields = Table("field", "precision", "recall", "tp", "fp", "fn", title="Fields", title_justify="left")
+        for name in SCORED_FIELDS:
+            f = s["fields"][name]
+            fields.add_row(name, _num(f["precision"]), _num(f["recall"]), str(f["tp"]), str(f["fp"]), str(f["fn"]))
+        console.print(fields)
+        signals = Table("signal", "precision", "recall", "tp", "fp", "fn", title="Signals", title_justify="left")
+        for name in SIGNALS:
+            f = s["signals"][name]
+            signals.add_row(name, _num(f["precision"]), _num(f["recall"]), str(f["tp"]), str(f["fp"]), str(f["fn"]))
+        signals.add_row("all", _num(s["signals_all"]["precision"]), _num(s["signals_all"]["recall"]), "", "", "")
+        console.print(signals)
+    pooled = PartScore()
+    for score in scores.values():
+        pooled.calibration.merge(score.calibration)
+    calibration = Table("confidence", "values", "right", "share", title="Calibration, pooled", title_justify="left")
+    for label, count, right in pooled.calibration.buckets():
+        calibration.add_row(label, str(count), str(right), _pct(right / count if count else None))
+    console.print(calibration)
+
+
+def _commit() -> str:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD") + ("+changes" if git("status", "--porcelain") else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["dev", "test"], default="dev")
+    parser.add_argument("--languages", default="ru,en")
+    parser.add_argument("--llm", choices=["none", "starter", "openai"], default="none")
+    parser.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
+    parser.add_argument("--llm-model", default="default")
+    parser.add_argument("--out", type=Path, help="Write the figures as JSON here too.")
+    args = parser.parse_args(argv)
+    if args.llm == "openai" and not args.llm_url:
+        parser.error("--llm openai needs --llm-url")
+    try:
+        scores = evaluate(args)
+    except FrozenPartChanged as exc:
+        console.print(f"[bold red]error:[/] {exc}")
+        return 2
+    report(args.part, scores)
+    figures = {language: score.summary() for language, score in scores.items()}
+    entry = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "part": args.part,
+        "llm": args.llm if args.llm != "openai" else f"openai:{args.llm_model}",
+        "figures": figures,
+    }
+    if args.part == "test":
+        RUN_LOG.parent.mkdir(parents=True, exist_ok=True)
+        with RUN_LOG.open("a", encoding="utf-8") as log:
+            log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        console.print(f"logged to {RUN_LOG.relative_to(ROOT)}")
+    if args.out:
+        args.out.write_text(json.dumps(entry, ensure_ascii=False, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
