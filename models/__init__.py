@@ -11,7 +11,7 @@ from models.metrics import ConversationMetrics, RoleMetrics
 from models.note_template import NoteTemplate, TemplateSection
 from models.proposal import FieldProposal, ProposalStatus
 from models.result import Analysis, CallResult, ModelInfo, Provenance, TranscriptAnalysis
-from models.scorecard import Answer, DecisionSource, ItemResult, Scorecard, SectionResult
+from models.scorecard import Answer, DecisionSource, ItemResult, NoScoreReason, Scorecard, SectionResult
 from models.script import CallScript, Method, MetricCondition, ScriptItem, ScriptSection
 from models.signals import DealSignal, SignalKind, SignalSeverity
 from models.stage import CallStatus, Stage
@@ -46,6 +46,7 @@ __all__ = [
     "Method",
     "MetricCondition",
     "ModelInfo",
+    "NoScoreReason",
     "NoteTemplate",
     "ProposalStatus",
     "Provenance",

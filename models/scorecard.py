@@ -12,6 +12,14 @@ class Answer(StrEnum):
     not_determined = "not_determined"
 
 
+class NoScoreReason(StrEnum):
+    """Why a call was not scored at all."""
+
+    no_speech = "no_speech"
+    rep_silent = "rep_silent"
+    customer_silent = "customer_silent"
+
+
 class DecisionSource(StrEnum):
     phrases = "phrases"
     metric = "metric"
@@ -52,3 +60,7 @@ class Scorecard(BaseModel):
     percent: float | None = Field(default=None, ge=0, le=100, description="0 when auto-failed.")
     auto_failed: bool = False
     decided_share: float = Field(ge=0, le=1, description="Share of applicable items decided yes or no.")
+    no_score_reason: NoScoreReason | None = Field(
+        default=None,
+        description="Why the call got no score at all (no speech, or one side never spoke); it stays out of averages.",
+    )

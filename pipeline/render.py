@@ -6,6 +6,7 @@ from rich.table import Table
 from rich.text import Text
 
 from models import Analysis, Answer, CallResult, Conversation, DealSignal, Role, SignalSeverity
+from summarize.scorecard import NO_SCORE_NOTES
 
 ANSWER_STYLE = {Answer.yes: "green", Answer.no: "red", Answer.na: "dim", Answer.not_determined: "yellow"}
 ROLE_STYLE = {Role.rep: "cyan", Role.customer: "magenta", Role.unknown: "white"}
@@ -47,6 +48,8 @@ def render_analysis(
     a = analysis
     card = a.scorecard
     percent = "n/a" if card.percent is None else f"{card.percent:.0f}%"
+    if card.no_score_reason is not None:
+        percent = f"none ({NO_SCORE_NOTES[card.no_score_reason]})"
     header = Text.assemble(
         (title, "bold"),
         f"  {conversation.language}  {clock(duration_s)}  ",

@@ -29,7 +29,7 @@ from summarize.llm.base import LLMBackend
 from summarize.metrics import measure
 from summarize.prompt import build_prompt
 from summarize.rules import RuleDecision, decide_by_rules
-from summarize.scorecard import build_scorecard, item_result
+from summarize.scorecard import build_scorecard, item_result, no_score_reason, unscored
 from summarize.sections import fill_sections, section_requests
 from summarize.signals import detect_signals
 from summarize.summary import extractive_summary, summary_from_answer
@@ -161,14 +161,20 @@ def analyze(
     if dropped:
         logger.info("call %s: dropped %d LLM claims whose quotes are not in the transcript", call.call_id, dropped)
 
-    scorecard = build_scorecard(script, [results[item.id] for item in script.items()])
+    unscorable = no_score_reason(conversation)
+    if unscorable is not None:
+        scorecard = unscored(script, unscorable)
+    else:
+        scorecard = build_scorecard(script, [results[item.id] for item in script.items()])
     proposals = [*rule_proposals, *llm_proposals]
     return Analysis(
         metrics=metrics,
         summary=summary.model_copy(update={"chunks": parts}),
         scorecard=scorecard,
         proposals=proposals,
-        signals=detect_signals(conversation, scorecard, proposals, script=script, language=language),
+        signals=[]
+        if unscorable
+        else detect_signals(conversation, scorecard, proposals, script=script, language=language),
         dropped_claims=dropped,
         llm_model=llm.info if llm is not None else None,
     )

@@ -4,12 +4,25 @@ Scoring (also in scoring_scripts/README.md): an item decided 'yes' scores its we
 not-determined items score nothing and count in no maximum. score = Σ weight of 'yes'; max_score = Σ weight of items
 decided yes or no; percent = 100 · score / max_score (None when nothing was decided). An item marked auto_fail that is
 answered 'no' sets percent to 0. decided_share = items decided yes/no over applicable items (all but N/A); a call
-whose items are all N/A has nothing left undecided, so its share is 1.
+whose items are all N/A has nothing left undecided, so its share is 1. A call with no speech, or where one side never
+speaks (a missed call, ring tones, voicemail), is not scored at all: every item not determined, `no_score_reason` set.
 """
 
 from collections.abc import Sequence
 
-from models import Answer, CallScript, DecisionSource, Evidence, ItemResult, Scorecard, ScriptItem, SectionResult
+from models import (
+    Answer,
+    CallScript,
+    Conversation,
+    DecisionSource,
+    Evidence,
+    ItemResult,
+    NoScoreReason,
+    Role,
+    Scorecard,
+    ScriptItem,
+    SectionResult,
+)
 
 _DECIDED = (Answer.yes, Answer.no)
 
@@ -90,3 +103,38 @@ def build_scorecard(script: CallScript, results: Sequence[ItemResult]) -> Scorec
         raise ValueError(f"no result for script items: {', '.join(missing)}")
     ordered = [by_id[item.id] for item in script.items()]
     return scored(script.id, script.version, ordered, [(section.id, section.title) for section in script.sections])
+
+
+# A side with fewer words than this said nothing a script could be judged on: a missed call's "алло", a voicemail
+# greeting's callee, a recogniser's stray word in hold music.
+MIN_SIDE_WORDS = 5
+
+
+NO_SCORE_NOTES = {
+    NoScoreReason.no_speech: "no speech in the call",
+    NoScoreReason.rep_silent: "the rep never speaks in the call",
+    NoScoreReason.customer_silent: "the customer never speaks in the call",
+}
+
+
+def no_score_reason(conversation: Conversation) -> NoScoreReason | None:
+    """Why a call cannot be scored against a script: no speech at all, or one side never spoke."""
+    words = {role: sum(len(u.words) for u in conversation.utterances if u.role == role) for role in Role}
+    if not any(words.values()):
+        return NoScoreReason.no_speech
+    if words[Role.rep] < MIN_SIDE_WORDS:
+        return NoScoreReason.rep_silent
+    if words[Role.customer] < MIN_SIDE_WORDS:
+        return NoScoreReason.customer_silent
+    return None
+
+
+def unscored(script: CallScript, reason: NoScoreReason) -> Scorecard:
+    """A scorecard with every item not determined and no score, so the call stays out of score averages."""
+    items = [
+        item_result(item, section.id, Answer.not_determined, DecisionSource.none, note=NO_SCORE_NOTES[reason])
+        for section in script.sections
+        for item in section.items
+    ]
+    card = scored(script.id, script.version, items, [(section.id, section.title) for section in script.sections])
+    return card.model_copy(update={"no_score_reason": reason})

@@ -1,4 +1,5 @@
-"""The head of sales' pages: the team table, one rep's page, the calls needing attention, the CSV export.
+"""The head of sales' pages: the team table, one rep's page, the calls needing attention, the review queue of
+undecided script items, the CSV export.
 
 Heads of sales see their own team, admins any team (or all); reps are refused (403). A rep of another team
 answers 404, as if there were none.
@@ -10,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from pipeline.accounts import UserRole
+from pipeline.review_queue import items_to_review
 from pipeline.team_export import export_csv, scorecard_export
 from pipeline.team_views import (
     ATTENTION_SCORE_PERCENT,
@@ -123,6 +125,14 @@ def attention_page(request: Request, viewer: Manager) -> HTMLResponse:
     with request.app.state.runtime.db.session() as session:
         lines = attention(session, shown.chosen, threshold)
     return _page(request, viewer, "attention.html", shown, lines=lines, threshold=threshold)
+
+
+@router.get("/app/review")
+def review_page(request: Request, viewer: Manager) -> HTMLResponse:
+    shown = page_filter(request, viewer)
+    with request.app.state.runtime.db.session() as session:
+        items = items_to_review(session, shown.chosen)
+    return _page(request, viewer, "review.html", shown, items=items)
 
 
 @router.get("/app/team/export.csv")
