@@ -233,7 +233,7 @@ def throughput(env: dict[str, str], folder: Path, workers: int, calls: int) -> f
         logs.append(log)
         processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "pipeline.cli", "worker", "--queues", "cpu,llm"],
+                [sys.executable, "-m", "cli.main", "worker", "--queues", "cpu,llm"],
                 cwd=ROOT,
                 env=child_env,
                 stdout=log,

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.accounts import UserRole, create_user  # noqa: E402
 from pipeline.db import Call, CallResultRow, CallSignalRow, ScorecardItemRow  # noqa: E402
 from pipeline.directory import save_rep, save_team  # noqa: E402
-from pipeline.process import CallOptions, process_files  # noqa: E402
+from cli.process import CallOptions, process_files  # noqa: E402
 from pipeline.runtime import Runtime  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from scoring_scripts.loader import builtin_script  # noqa: E402

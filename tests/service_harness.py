@@ -67,7 +67,7 @@ class Process:
         self.log_path = log_path
         self._log = log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "-v", *args],
+            [sys.executable, "-m", "cli.main", "-v", *args],
             cwd=ROOT,
             env=settings_env(settings),
             stdout=self._log,

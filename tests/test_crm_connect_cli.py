@@ -40,7 +40,7 @@ def run(data: Path, *args: str, stdin: str = "", **env: str) -> subprocess.Compl
         **env,
     }
     return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         input=stdin,
         capture_output=True,
         text=True,

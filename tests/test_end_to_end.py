@@ -9,7 +9,7 @@ from faster_whisper import WhisperModel
 
 from models import Answer, CallResult, CallStatus, Role
 from pipeline.db import Call, CallResultRow, Proposal
-from pipeline.process import CallOptions, Outcome, process_files
+from cli.process import CallOptions, Outcome, process_files
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 

@@ -10,7 +10,7 @@ import models
 import pipeline
 from models import CallDirection, ChannelLayout
 from pipeline.db import Call, Database, Recording
-from pipeline.process import BadOptions, CallOptions
+from cli.process import BadOptions, CallOptions
 from pipeline.settings import Settings
 from pipeline.storage import LocalStorage, StorageError
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from models import CallResult
 from pipeline.db import Delivery
-from pipeline.process import CallOptions, process_files
+from cli.process import CallOptions, process_files
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from publish.admin import add_subscriber

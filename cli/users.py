@@ -7,8 +7,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.output import err, fail
 from pipeline.accounts import UserRole
-from pipeline.cli_output import err, fail
 
 users = typer.Typer(help="People who log in to the web app, and API tokens for machines.", no_args_is_help=True)
 

@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from cli.output import err, fail
+
 if TYPE_CHECKING:
     from pipeline.runtime import Runtime
 
-err = Console(stderr=True)
 log = logging.getLogger(__name__)
 app = typer.Typer()
 
@@ -178,9 +179,7 @@ def delivery_retry(delivery_id: int) -> None:
     try:
         found = retry_delivery(default_runtime(), delivery_id)
     except ValueError as exc:
-        err.print(f"[bold red]error:[/] {exc}")
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     if found is None:
-        err.print(f"[bold red]error:[/] no delivery {delivery_id}")
-        raise typer.Exit(2)
+        raise fail(f"no delivery {delivery_id}")
     err.print(f"delivery {delivery_id} queued again")

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.cli_output import err, fail
+from cli.output import err, fail
 
 crm = typer.Typer(
     help="CRM accounts that approved field values are written back to (amoCRM/Kommo, Bitrix24, HubSpot, webhook).",

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from pipeline.cli_output import err, fail
+from cli.output import err, fail
 
 teams = typer.Typer(help="Sales teams and the settings their calls use.", no_args_is_help=True)
 reps = typer.Typer(help="Reps, found by PBX extension or phone number.", no_args_is_help=True)

@@ -1,4 +1,4 @@
-"""The callintel command line: the outermost layer, importing stage code lazily inside the commands."""
+"""The callintel command: the outermost layer, importing stage code lazily inside the commands."""
 
 import json
 import logging
@@ -11,24 +11,21 @@ import typer
 from rich.console import Console
 from rich.progress import track
 
-from pipeline import cli_crm, cli_directory, cli_service, cli_users, logs
+import pipeline
+from cli import crm, directory, service, users
+from cli.output import err, fail, report_error
+from pipeline import logs
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 
 app = typer.Typer(help="Call intelligence for sales teams.", no_args_is_help=True, add_completion=False)
-err = Console(stderr=True)
-SAMPLE = Path(__file__).resolve().parent / "samples" / "aws_pca_call_8k_mono.wav"
+SAMPLE = Path(pipeline.__file__).resolve().parent / "samples" / "aws_pca_call_8k_mono.wav"
 
 
 class LanguageChoice(StrEnum):
     auto = "auto"
     ru = "ru"
     en = "en"
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 @app.callback()
@@ -58,7 +55,7 @@ def process(
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON instead of a report.")] = False,
 ) -> None:
     """Transcribe, split by speaker, score against the call script and propose CRM fields."""
-    from pipeline.process import BadOptions, CallOptions, process_files
+    from cli.process import BadOptions, CallOptions, process_files
 
     try:
         options = CallOptions.build(
@@ -89,7 +86,7 @@ def process(
             render_call(console, source, result)
     failed = [o for o in outcomes if o.error]
     for outcome in failed:
-        err.print(f"[bold red]error:[/] {outcome.source}: {outcome.error}", highlight=False, soft_wrap=True)
+        report_error(f"{outcome.source}: {outcome.error}")
     if failed:
         raise typer.Exit(1)
 
@@ -111,7 +108,7 @@ def analyze(
     as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON instead of a report.")] = False,
 ) -> None:
     """Analyse transcripts made elsewhere (a PBX's speech analytics, another recogniser, a chat) as a call is."""
-    from pipeline.process import BadOptions, CallOptions
+    from cli.process import BadOptions, CallOptions
     from pipeline.redaction import shown_transcript_analysis
     from pipeline.render import render_analysis
     from pipeline.runtime import default_runtime
@@ -134,7 +131,7 @@ def analyze(
         try:
             result = analyze_file(path, options.info, options.stored, runtime)
         except TranscriptUnreadable as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            report_error(str(exc))
             failed += 1
             continue
         shown = shown_transcript_analysis(result, runtime.settings)
@@ -176,15 +173,15 @@ def prepare_models(
     err.print("models ready")
 
 
-app.registered_commands += cli_service.app.registered_commands
-app.add_typer(cli_directory.teams, name="team")
-app.add_typer(cli_directory.reps, name="rep")
-app.add_typer(cli_directory.scripts, name="script")
-app.add_typer(cli_directory.field_schemas, name="fields")
-app.add_typer(cli_directory.subscribers, name="subscriber")
-app.add_typer(cli_crm.crm, name="crm")
-app.add_typer(cli_users.users, name="users")
-app.add_typer(cli_service.deliveries, name="delivery")
+app.add_typer(service.app)
+app.add_typer(directory.teams, name="team")
+app.add_typer(directory.reps, name="rep")
+app.add_typer(directory.scripts, name="script")
+app.add_typer(directory.field_schemas, name="fields")
+app.add_typer(directory.subscribers, name="subscriber")
+app.add_typer(crm.crm, name="crm")
+app.add_typer(users.users, name="users")
+app.add_typer(service.deliveries, name="delivery")
 
 if __name__ == "__main__":
     app()
