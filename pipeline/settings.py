@@ -175,9 +175,6 @@ class Settings(BaseSettings):
     publish_max_backoff_s: float = Field(default=3600.0, gt=0)
     publish_timeout_s: float = Field(default=10.0, gt=0)
     retention_days: int | None = Field(default=None, ge=1, description="Raw audio and transcripts kept this long.")
-    crm_secrets_key: SecretStr | None = Field(
-        default=None, description="Fernet key that encrypts stored CRM tokens (crm_fill.adapters.generate_key)."
-    )
 
     redact_pii: bool = Field(default=True, description="Redact personal data in everything shown or published.")
     redact_entities: list[PiiType] = Field(

@@ -7,9 +7,9 @@ import jiwer
 import pytest
 from faster_whisper import WhisperModel
 
+from cli.process import CallOptions, Outcome, process_files
 from models import Answer, CallResult, CallStatus, Role
 from pipeline.db import Call, CallResultRow, Proposal
-from cli.process import CallOptions, Outcome, process_files
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 

@@ -8,9 +8,9 @@ from sqlalchemy import inspect, select
 
 import models
 import pipeline
+from cli.process import BadOptions, CallOptions
 from models import CallDirection, ChannelLayout
 from pipeline.db import Call, Database, Recording
-from cli.process import BadOptions, CallOptions
 from pipeline.settings import Settings
 from pipeline.storage import LocalStorage, StorageError
 
@@ -117,3 +117,19 @@ def test_bad_options_are_refused_before_any_work(tmp_path: Path) -> None:
         CallOptions.build(rep_speaker="third")
     with pytest.raises(BadOptions, match="file not found"):
         CallOptions.build(meta=tmp_path / "absent.json")
+
+
+def test_each_setting_is_declared_once() -> None:
+    """A setting declared twice in the class body silently takes the second declaration's default and text."""
+    import ast
+    import inspect as source
+
+    import pipeline.settings
+
+    body = next(
+        node for node in ast.parse(source.getsource(pipeline.settings)).body
+        if isinstance(node, ast.ClassDef) and node.name == "Settings"
+    ).body  # fmt: skip
+    names = [node.target.id for node in body if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)]
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []
+    assert "crm_secrets_key" in Settings.model_fields

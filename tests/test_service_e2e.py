@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from cli.process import CallOptions, process_files
 from models import CallResult
 from pipeline.db import Delivery
-from cli.process import CallOptions, process_files
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from publish.admin import add_subscriber
