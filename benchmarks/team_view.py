@@ -36,10 +36,10 @@ from sqlalchemy import insert
 
 from benchmarks.recordings import ROOT
 from benchmarks.report import load_average, machine
-from pipeline.accounts import UserRole, create_user
 from pipeline.db import Call, CallResultRow, CallSignalRow, Recording, Rep, ScorecardItemRow, Team
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
+from services.accounts import UserRole, create_user
 from web.app import create_app
 
 SERVICES = ROOT / "scripts" / "services.sh"

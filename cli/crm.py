@@ -83,8 +83,8 @@ def crm_connect(
     CALLINTEL_CRM_SECRETS_KEY and never printed. The field map is checked against the team's field schema.
     """
     from crm_fill.adapters import FieldMapError, load_field_map
-    from pipeline.crm_connections import CRMConnectionError, connect
     from pipeline.runtime import default_runtime
+    from services.crm_connections import CRMConnectionError, connect
 
     given: dict[str, str | None] = {
         "client_id": client_id,
@@ -116,8 +116,8 @@ def crm_connect(
 @crm.command("list")
 def crm_list() -> None:
     """CRM connections and the fields they write (never their secrets)."""
-    from pipeline.crm_connections import list_connections
     from pipeline.runtime import default_runtime
+    from services.crm_connections import list_connections
 
     table = Table("id", "team", "crm", "url", "enabled", "fields", "updated")
     with default_runtime().db.session() as session:
@@ -140,8 +140,8 @@ def crm_disconnect(
     kind: Annotated[str, typer.Option(help="amocrm, bitrix24, hubspot or webhook.")],
 ) -> None:
     """Stop writing to the team's CRM and delete its stored secrets; its pending writes are dropped."""
-    from pipeline.crm_connections import disconnect
     from pipeline.runtime import default_runtime
+    from services.crm_connections import disconnect
 
     with default_runtime().db.session() as session:
         removed = disconnect(session, team=team, kind=kind)

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.output import err, fail
-from pipeline.accounts import UserRole
+from services.accounts import UserRole
 
 users = typer.Typer(help="People who log in to the web app, and API tokens for machines.", no_args_is_help=True)
 
@@ -34,8 +34,8 @@ def user_add(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Add a user who logs in with a password."""
-    from pipeline.accounts import AccountError, create_user
     from pipeline.runtime import default_runtime
+    from services.accounts import AccountError, create_user
 
     password = _password(password_stdin)
     try:
@@ -49,8 +49,8 @@ def user_add(
 @users.command("password")
 def user_password(login: str, password_stdin: PasswordStdin = False) -> None:
     """Set a user's password; their open sessions end."""
-    from pipeline.accounts import AccountError, set_password, user_by_login
     from pipeline.runtime import default_runtime
+    from services.accounts import AccountError, set_password, user_by_login
 
     password = _password(password_stdin)
     try:
@@ -82,8 +82,8 @@ def user_token(
     login: str, name: Annotated[str, typer.Option(help="Which machine uses it, e.g. 'pbx' or 'bi-export'.")]
 ) -> None:
     """Make an API token that acts as this user; printed once, stored only as a hash."""
-    from pipeline.accounts import AccountError, make_api_token, user_by_login
     from pipeline.runtime import default_runtime
+    from services.accounts import AccountError, make_api_token, user_by_login
 
     try:
         with default_runtime().db.session() as session:
@@ -96,8 +96,8 @@ def user_token(
 @users.command("revoke-token")
 def user_revoke_token(token_id: int) -> None:
     """Revoke an API token by its id (`callintel users tokens`)."""
-    from pipeline.accounts import AccountError, revoke_api_token
     from pipeline.runtime import default_runtime
+    from services.accounts import AccountError, revoke_api_token
 
     try:
         with default_runtime().db.session() as session:

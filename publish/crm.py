@@ -1,6 +1,6 @@
 """One attempt at a CRM delivery: find the deal, write the approved values and read them back, or log the call.
 
-The adapter comes from the stored connection (`pipeline.crm_connections.open_adapter`), fresh for each attempt
+The adapter comes from the stored connection (`services.crm_connections.open_adapter`), fresh for each attempt
 so it uses the tokens as last saved. What the CRM answered decides the delivery's fate in `publish.delivery`:
 a `RetryableCRMError` (rate limit, 5xx, timeout) is tried again, no sooner than the CRM asked; a
 `PermanentCRMError` (validation, no deal, revoked access) is dead at once with the CRM's message. A write the CRM
@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session
 
 from crm_fill.adapters import CallLog, CRMAdapter, CRMError, FieldMap, RetryableCRMError, SecretKeyError
 from models import Analysis, CallDirection, CallInfo, FieldProposal, FieldType
-from pipeline.crm_connections import CRMConnectionError, open_adapter
 from pipeline.crm_outbox import CRM_CALL_LOG, CRM_WRITE, queue_call_log
 from pipeline.db import Call, CallResultRow, CRMConnection, Delivery
 from pipeline.redaction import shown_analysis
 from pipeline.runtime import Runtime
 from pipeline.stages import output_key
+from services.crm_connections import CRMConnectionError, open_adapter
 
 log = logging.getLogger(__name__)
 

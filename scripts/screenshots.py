@@ -19,12 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cli.process import CallOptions, process_files  # noqa: E402
-from pipeline.accounts import UserRole, create_user  # noqa: E402
 from pipeline.db import Call, CallResultRow, CallSignalRow, ScorecardItemRow  # noqa: E402
 from pipeline.directory import save_rep, save_team  # noqa: E402
 from pipeline.runtime import Runtime  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from scoring_scripts.loader import builtin_script  # noqa: E402
+from services.accounts import UserRole, create_user  # noqa: E402
 from tests.browser import chromium, log_in_page, serving  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"

@@ -10,10 +10,10 @@ from crm_servers.amocrm import AmoCRMServer, AmoField
 
 from crm_fill.adapters import FieldMap, generate_key
 from models import CallDirection, CallInfo
-from pipeline.crm_connections import connect
 from pipeline.db import Proposal
 from pipeline.directory import save_team
 from pipeline.runtime import Runtime
+from services.crm_connections import connect
 from tests.stored_calls import add_call
 
 KEY = generate_key()

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ai_quality import field_acceptance, item_override_rates
 from pipeline.db import CallResultRow, FieldDecisionLog, ItemOverride
+from services.ai_quality import field_acceptance, item_override_rates
 from tests.stored_calls import add_call
 from tests.web_users import embedded_runtime
 

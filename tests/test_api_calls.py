@@ -12,7 +12,7 @@ from models import CallResult, CallStatus, Stage, Word
 from pipeline.db import Call, CallResultRow, Delivery, OutboxEvent, Proposal, Recording, StageRun, Subscriber, Team
 from pipeline.runtime import Runtime
 from pipeline.stages import output_key
-from tests.services import Isolated
+from tests.servers import Isolated
 from tests.stored_calls import add_call, store_recording, stub_runtime
 from web.app import create_app
 

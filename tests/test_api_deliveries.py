@@ -4,7 +4,7 @@ import dramatiq
 from fastapi.testclient import TestClient
 
 from pipeline.db import Delivery, OutboxEvent, Subscriber
-from tests.services import Isolated
+from tests.servers import Isolated
 from tests.stored_calls import add_call, stub_runtime
 from web.app import create_app
 

@@ -11,7 +11,7 @@ from pipeline.db import Delivery, OutboxEvent, StageRun, Subscriber
 from pipeline.queue.dispatch import send_stage
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
-from tests.services import Isolated
+from tests.servers import Isolated
 from tests.stored_calls import add_call, closed_port, stub_runtime
 from web.app import create_app
 

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 from crm_servers.amocrm import AmoCRMServer
 from pydantic import SecretStr
 
-from pipeline.accounts import UserRole, create_user
 from pipeline.directory import save_rep
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from publish.delivery import deliver_due
+from services.accounts import UserRole, create_user
 from tests.browser import chromium, log_in_page, serving
 from tests.crm_calls import CLOSE, KEY, LEAD, NEXT_STEP, STAGE, crm, processed_call, team_with_amocrm
 from tests.web_users import PASSWORD

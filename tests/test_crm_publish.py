@@ -30,7 +30,7 @@ from tests.crm_calls import (
     secrets_of,
     team_with_amocrm,
 )
-from tests.services import Isolated
+from tests.servers import Isolated
 from tests.stored_calls import stub_runtime
 from web.app import create_app
 

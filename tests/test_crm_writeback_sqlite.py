@@ -10,12 +10,12 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from crm_fill.adapters import AmoCRMConnection, SecretBox
-from pipeline.approvals import Actor, FieldDecision, record_decisions
 from pipeline.db import CRMConnection, FieldDecisionLog, Proposal
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from publish.admin import list_deliveries
 from publish.delivery import deliver_due
+from services.approvals import Actor, FieldDecision, record_decisions
 from tests.crm_calls import KEY, LEAD, NEXT_STEP, crm, processed_call, team_with_amocrm
 from web.call_views import call_detail
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from models import Answer, CallResult, DecisionSource
 from pipeline.db import CallResultRow, ItemOverride
-from pipeline.overrides import OVERRIDE_ANSWERS, OverrideRefused, effective_scorecard, override_item, overrides_in_force
 from pipeline.stages import load_output
 from scoring_scripts.loader import builtin_script
+from services.overrides import OVERRIDE_ANSWERS, OverrideRefused, effective_scorecard, override_item, overrides_in_force
 from summarize.scorecard import build_scorecard, item_result
 from tests.scored_calls import add_scored_call
 from tests.web_users import add_people, embedded_runtime

@@ -23,7 +23,7 @@ from pipeline.signing import EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TI
 from publish.actor import declare_publish_actor
 from publish.admin import DeliveryView, add_subscriber, list_deliveries, retry_delivery
 from publish.delivery import DeliveryRound, deliver_due
-from tests.services import Isolated
+from tests.servers import Isolated
 
 SECRET = "whsec-test"
 MIN_BACKOFF_S = 2.0

@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import select
 
 from models import CallResult, CallStatus, Stage
-from pipeline.calls_admin import RerunRefused, rerun_stage
 from pipeline.db import Call, Recording
 from pipeline.retention import Purged, purge_expired
 from pipeline.runtime import Runtime
 from pipeline.stages import output_key
-from tests.services import Isolated
+from services.calls_admin import RerunRefused, rerun_stage
+from tests.servers import Isolated
 from tests.stored_calls import add_call, store_recording, stub_runtime
 
 

@@ -5,8 +5,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pipeline.db import ItemOverride
-from pipeline.review_queue import items_to_review
-from pipeline.team_views import Period, TeamFilter
+from services.review_queue import items_to_review
+from services.team_views import Period, TeamFilter
 from tests.team_calls import add_scored_call
 from tests.web_users import add_people, browser, embedded_runtime, log_in
 

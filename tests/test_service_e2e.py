@@ -20,6 +20,7 @@ from pipeline.db import Delivery
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from publish.admin import add_subscriber
+from tests.servers import Services, isolated_servers
 from tests.service_harness import (
     Process,
     RecordingServer,
@@ -30,7 +31,6 @@ from tests.service_harness import (
     variant,
     wait_for,
 )
-from tests.services import Services, isolated_servers
 
 TWILIO_TOKEN = "twilio-auth-token"
 TWILIO_ACCOUNT = "AC0123456789abcdef0123456789abcdef"

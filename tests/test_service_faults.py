@@ -18,8 +18,8 @@ from pipeline.reconcile import reconcile
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from publish.admin import add_subscriber
+from tests.servers import SCRIPT, Services, isolated_servers
 from tests.service_harness import Process, Subscriber, start_worker, variant, wait_for
-from tests.services import SCRIPT, Services, isolated_servers
 
 
 @dataclass

@@ -18,8 +18,8 @@ from models import IncomingCall
 from pipeline.db import Call, Recording
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
+from tests.servers import Isolated
 from tests.service_harness import RecordingServer, free_port
-from tests.services import Isolated
 from web.app import create_app
 
 SECRET = "webhook-secret"

@@ -22,8 +22,8 @@ from pipeline.db import Call, Recording
 from pipeline.queue.broker import queue_depths
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
+from tests.servers import Services, isolated_servers
 from tests.service_harness import RecordingServer, free_port, start_api, start_worker, wait_for
-from tests.services import Services, isolated_servers
 
 SECRET = "webhook-secret"
 DISTINCT = 150

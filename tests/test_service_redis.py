@@ -10,8 +10,8 @@ from models import CallStatus, IncomingCall
 from pipeline.db import Call
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
+from tests.servers import Services, isolated_servers
 from tests.service_harness import start_worker, wait_for
-from tests.services import Services, isolated_servers
 
 
 def test_a_call_goes_through_every_stage_on_redis(services: Services, data_dir: Path, tmp_path: Path) -> None:

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, update
 
 from models import Analysis, Stage
 from pipeline.db import Base, Call, CallSignalRow, Database, ScorecardItemRow
-from pipeline.overrides import override_item
 from pipeline.stages import load_output, run_stage
-from pipeline.team_export import spreadsheet_safe
+from services.overrides import override_item
+from services.team_export import spreadsheet_safe
 from tests.stored_calls import add_call
 from tests.web_users import embedded_runtime
 

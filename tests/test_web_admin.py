@@ -9,10 +9,10 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from crm_fill.adapters import FieldMap, generate_key
-from pipeline.accounts import token_user
-from pipeline.crm_connections import connect
 from pipeline.db import APIToken, CRMConnection, FieldDecisionLog, ItemOverride, StoredDocument, Team, User
 from scoring_scripts.loader import SCRIPTS_DIR
+from services.accounts import token_user
+from services.crm_connections import connect
 from tests.stored_calls import add_call
 from tests.web_users import add_people, browser, csrf_of, embedded_runtime, log_in
 

@@ -8,8 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from pipeline.accounts import MAX_FAILURES_PER_LOGIN, UserRole, make_api_token
 from pipeline.db import FieldDecisionLog, User
+from services.accounts import MAX_FAILURES_PER_LOGIN, UserRole, make_api_token
 from tests.stored_calls import add_call
 from tests.web_users import PASSWORD, add_people, browser, csrf_of, embedded_runtime, log_in
 
@@ -176,8 +176,8 @@ def test_a_revoked_or_unknown_api_token_is_refused(runtime) -> None:
     token = _token(runtime, "admin")
     client = TestClient(create_app_for(runtime))
     assert client.get("/calls", headers={"Authorization": f"Bearer {token}"}).status_code == 200
-    from pipeline.accounts import revoke_api_token
     from pipeline.db import APIToken
+    from services.accounts import revoke_api_token
 
     with runtime.db.session() as session:
         revoke_api_token(session, session.scalar(select(APIToken.id)))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.directory import save_rep
-from pipeline.team_views import Period, ScriptRef, TeamFilter, calls_to_review, rep_weeks, team_table, weakest_items
+from services.team_views import Period, ScriptRef, TeamFilter, calls_to_review, rep_weeks, team_table, weakest_items
 from tests.team_calls import add_scored_call
 from tests.web_users import add_people, browser, embedded_runtime, log_in
 

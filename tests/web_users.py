@@ -7,11 +7,11 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from pipeline.accounts import UserRole, create_user, token_hash
 from pipeline.db import WebSession
 from pipeline.directory import save_rep, save_team
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
+from services.accounts import UserRole, create_user, token_hash
 from web.app import create_app
 
 PASSWORD = "correct horse battery"

@@ -21,8 +21,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import ColumnElement, false
 
 from ingest.providers.base import same_secret
-from pipeline.accounts import UserRole, any_users, session_user, token_user
 from pipeline.db import Call, User
+from services.accounts import UserRole, any_users, session_user, token_user
 
 SESSION_COOKIE = "callintel_session"
 CSRF_FIELD = "csrf_token"

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends
 from fastapi.responses import RedirectResponse
 
-from pipeline.accounts import UserRole
+from services.accounts import UserRole
 from web.auth import Viewer, require_role
 
 AdminViewer = Annotated[Viewer, Depends(require_role(UserRole.admin))]

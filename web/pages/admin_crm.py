@@ -1,5 +1,5 @@
 """Admin: each team's CRM connections and their field maps, edited as YAML and checked as `callintel crm connect`
-checks them (`crm_fill.adapters.parse_field_map`, then `pipeline.crm_connections.set_field_map` against the team's
+checks them (`crm_fill.adapters.parse_field_map`, then `services.crm_connections.set_field_map` against the team's
 field schema). Secrets are never read here."""
 
 from typing import Annotated
@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from crm_fill.adapters import FieldMapError, parse_field_map
-from pipeline.crm_connections import CRMConnectionError, list_connections, set_field_map
 from pipeline.db import CRMConnection
+from services.crm_connections import CRMConnectionError, list_connections, set_field_map
 from web.auth import Viewer
 from web.pages.admin_access import AdminViewer, back, notice_of
 from web.pages.render import render

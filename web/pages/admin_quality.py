@@ -1,10 +1,10 @@
 """Admin: how the AI does: per-field acceptance of proposed CRM values and per-item override rates of script items
-(`pipeline.ai_quality`, where what is counted is described)."""
+(`services.ai_quality`, where what is counted is described)."""
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from pipeline.ai_quality import field_acceptance, item_override_rates
+from services.ai_quality import field_acceptance, item_override_rates
 from web.pages.admin_access import AdminViewer
 from web.pages.render import render
 

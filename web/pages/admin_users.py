@@ -6,8 +6,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from pipeline.accounts import AccountError, UserRole, create_user, deactivate_user, make_api_token, revoke_api_token
 from pipeline.db import APIToken, Rep, Team, User
+from services.accounts import AccountError, UserRole, create_user, deactivate_user, make_api_token, revoke_api_token
 from web.auth import Viewer
 from web.pages.admin_access import AdminViewer, back, notice_of
 from web.pages.render import render

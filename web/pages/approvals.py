@@ -3,7 +3,7 @@ or reject.
 
 A rep sees their own calls, a head of sales their team's and an admin everyone's, as everywhere else; all three
 may decide (the API lets them too: a head of sales can clear an absent rep's queue). Decisions go through
-`pipeline.approvals.record_decisions`, which logs each one with the AI's value, then the publish queue is asked to
+`services.approvals.record_decisions`, which logs each one with the AI's value, then the publish queue is asked to
 send the CRM write; with the queue down the decisions are still stored and the reconciler sends them later.
 """
 
@@ -17,11 +17,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from models import CallInfo, Evidence, FieldSchema, FieldSpec, FieldType, ProposalStatus
-from pipeline.approvals import Actor, FieldDecision, record_decisions
 from pipeline.call_setup import load_call, resolve_fields
 from pipeline.db import Call, Proposal, Rep, Team
 from pipeline.queue.dispatch import send_publish
 from pipeline.runtime import Runtime
+from services.approvals import Actor, FieldDecision, record_decisions
 from web.auth import PageViewer, Viewer
 from web.call_views import CallDetail, call_detail
 from web.pages.render import render

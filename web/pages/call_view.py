@@ -3,10 +3,10 @@
 from dataclasses import dataclass, field
 
 from models import Answer, CallDirection, CallInfo, CallResult, ItemResult, Scorecard
-from pipeline.accounts import UserRole
-from pipeline.overrides import Override, effective_scorecard, overrides_in_force
 from pipeline.runtime import Runtime
 from pipeline.stages import load_output, output_key
+from services.accounts import UserRole
+from services.overrides import Override, effective_scorecard, overrides_in_force
 from summarize.redaction.redactor import Redactor
 from web.auth import Viewer
 from web.call_views import CallDetail, call_detail

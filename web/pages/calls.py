@@ -9,10 +9,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from models import CallInfo, CallStatus
-from pipeline.accounts import UserRole
 from pipeline.db import Call, CallResultRow, Rep
-from pipeline.overrides import MAX_REASON_CHARS, OVERRIDE_ANSWERS, OverrideRefused, override_item
 from pipeline.redaction import redactor_for
+from services.accounts import UserRole
+from services.overrides import MAX_REASON_CHARS, OVERRIDE_ANSWERS, OverrideRefused, override_item
 from web.auth import PageViewer, Viewer, require_role
 from web.call_views import list_calls
 from web.i18n import Translator

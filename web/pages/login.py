@@ -8,8 +8,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ingest.providers.base import same_secret
-from pipeline.accounts import SESSION_LIFETIME, LoginRefused, authenticate, end_session, start_session
 from pipeline.db import User
+from services.accounts import SESSION_LIFETIME, LoginRefused, authenticate, end_session, start_session
 from web.auth import CSRF_FIELD, SESSION_COOKIE, PageViewer
 from web.i18n import LOCALES, Translator
 from web.pages.render import render

@@ -10,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from pipeline.accounts import UserRole
-from pipeline.review_queue import items_to_review
-from pipeline.team_export import export_csv, scorecard_export
-from pipeline.team_views import (
+from services.accounts import UserRole
+from services.review_queue import items_to_review
+from services.team_export import export_csv, scorecard_export
+from services.team_views import (
     ATTENTION_SCORE_PERCENT,
     WeekFigures,
     attention,

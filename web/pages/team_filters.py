@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request
 
-from pipeline.accounts import UserRole
-from pipeline.team_views import BadFilter, Period, ScriptRef, TeamFilter
+from services.accounts import UserRole
+from services.team_views import BadFilter, Period, ScriptRef, TeamFilter
 from web.auth import Viewer
 
 DEFAULT_DAYS = 30

@@ -9,12 +9,12 @@ from pydantic import BaseModel, Field
 
 from ingest.deps import get_runtime
 from models import CallStatus, ProposalStatus, Stage
-from pipeline.accounts import UserRole
-from pipeline.approvals import Actor, FieldDecision, record_decisions
-from pipeline.calls_admin import CallNotFound, RerunRefused, delete_call, rerun_stage
 from pipeline.db import Call
 from pipeline.queue.dispatch import send_publish
 from pipeline.runtime import Runtime
+from services.accounts import UserRole
+from services.approvals import Actor, FieldDecision, record_decisions
+from services.calls_admin import CallNotFound, RerunRefused, delete_call, rerun_stage
 from web.auth import ApiViewer, Viewer
 from web.call_views import CallDetail, CallPage, call_detail, list_calls
 

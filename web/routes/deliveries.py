@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from ingest.deps import get_runtime
-from pipeline.accounts import UserRole
 from pipeline.runtime import Runtime
 from publish.admin import DeliveryStatus, DeliveryView, list_deliveries, retry_delivery
+from services.accounts import UserRole
 from web.auth import Viewer, api_viewer
 
 

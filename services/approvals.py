@@ -20,12 +20,12 @@ from models import FieldProposal, ProposalStatus
 from models.events import ApprovedField, FieldsApproved
 from models.proposal import FieldValue
 from pipeline.call_setup import load_call, resolve_fields
-from pipeline.calls_admin import CallNotFound
 from pipeline.crm_outbox import queue_crm_writes
 from pipeline.db import Call, FieldDecisionLog, Proposal
 from pipeline.events import record_event
 from pipeline.redaction import redactor_for, shown_value
 from pipeline.settings import Settings
+from services.calls_admin import CallNotFound
 
 ACCEPTED = (ProposalStatus.approved, ProposalStatus.edited)
 JSON_VALUE: TypeAdapter[FieldValue] = TypeAdapter(FieldValue)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from models import Answer
 from pipeline.db import Call, CallResultRow, ItemOverride, Rep, ScorecardItemRow
-from pipeline.team_views import TeamFilter
+from services.team_views import TeamFilter
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pipeline.db import Call, CallResultRow, CallSignalRow, Rep, ScorecardItemRow
-from pipeline.team_views import TeamFilter
+from services.team_views import TeamFilter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
