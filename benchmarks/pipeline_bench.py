@@ -84,7 +84,7 @@ def main() -> None:
             runs = measure_long_calls(args.long, config)
         print_table(console, "Long calls: transcribe + diarize", *long_rows(runs))
     text = markdown(config, names, calls, runs, args.runs)
-    console.print("\nMarkdown for README:\n")
+    console.print("\nMarkdown for docs/performance.md:\n")
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

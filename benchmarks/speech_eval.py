@@ -120,7 +120,7 @@ def main() -> None:
         print_rows(console, name, rows)
     elapsed = time.perf_counter() - started
     text = "\n\n".join([f"{header}; {elapsed:.0f} s"] + [markdown_table(n, r) for n, r in tables.items()])
-    console.print("\nMarkdown for README:\n")
+    console.print("\nMarkdown for docs/performance.md:\n")
     print(text)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
