@@ -185,8 +185,8 @@ def value_right(name: str, value: object, label: object) -> bool:
         return False
     if name == "budget":
         try:
-            amount = float(value)  # type: ignore[arg-type]  # money proposals are numbers
-        except (TypeError, ValueError):
+            amount = float(str(value).split()[0])  # "<amount> <currency code>": the amount is compared
+        except (IndexError, ValueError):
             return False
         wanted = float(label["amount"])  # type: ignore[index]  # a budget label is a mapping
         return abs(amount - wanted) <= 0.01 * wanted

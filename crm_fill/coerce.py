@@ -4,28 +4,30 @@
 |---|---|---|
 | string | str | non-empty text (numbers become text), surrounding space removed |
 | number | float | a number, or digits with separators ("50 000", "1,5") |
-| money | str "<amount> <CODE>" | see `crm_fill.money` |
-| date | datetime.date | a date, an ISO date, or a phrase resolved by `crm_fill.dates` against the call's start |
+| money | str "<amount> <CODE>" | see `words.money.parse_money` |
+| date | datetime.date | a date, an ISO date, or a phrase resolved by `words.dates` against the call's start |
 | enum | str, one of allowed_values | an allowed value in any letter case, or one of its value_phrases |
 | bool | bool | true/false, yes/no, да/нет, 1/0 |
 
-A `multiple` field holds a list of unique strings (dates as ISO strings), from a list or, for enums, from text
-separated by commas or semicolons.
+A `multiple` field holds a list of unique strings (dates as ISO strings), from a list or, for enums and text fields
+with known values (`value_phrases`), from text separated by commas or semicolons; a text value naming a known value
+takes its spelling ("hubspot" → "HubSpot").
 """
 
 import re
 from datetime import date, datetime
 
-from crm_fill.dates import resolve_date
-from crm_fill.money import parse_money, parse_number
 from models import FieldSpec, FieldType
+from models.errors import BadInput
 from models.proposal import FieldValue
+from words.dates import resolve_date
+from words.money import parse_money, parse_number
 
 _TRUE = frozenset({"true", "yes", "y", "1", "да", "истина"})
 _FALSE = frozenset({"false", "no", "n", "0", "нет", "ложь"})
 
 
-class InvalidValue(ValueError):
+class InvalidValue(BadInput, ValueError):
     """A value that does not fit its field; the message says why."""
 
 
@@ -51,6 +53,18 @@ def _enum(value: object, spec: FieldSpec) -> str:
         if any(_fold(phrase) == wanted for phrases in by_language.values() for phrase in phrases):
             return allowed
     raise InvalidValue(f"'{value}' is not one of: {', '.join(spec.allowed_values)}")
+
+
+def _known(value: object, spec: FieldSpec) -> object:
+    """A free-text value under the spelling of the known value it names ("hubspot", "Битрикс24" → "HubSpot",
+    "Bitrix24"); any other value as it is: known values are hints, not a closed list."""
+    if not isinstance(value, str):
+        return value
+    wanted = _fold(value)
+    for known, by_language in spec.value_phrases.items():
+        if _fold(known) == wanted or any(_fold(p) == wanted for phrases in by_language.values() for p in phrases):
+            return known
+    return value
 
 
 def _bool(value: object) -> bool:
@@ -121,9 +135,11 @@ def coerce_value(
             value = value[0]
         return _single(value, spec, reference, language)
     items = value if isinstance(value, list) else [value]
-    if spec.type == FieldType.enum:
+    if spec.type == FieldType.enum or (spec.type == FieldType.string and spec.value_phrases):
         items = [part for item in items for part in (re.split(r"[,;]", item) if isinstance(item, str) else [item])]
         items = [item for item in items if not isinstance(item, str) or item.strip()]
+    if spec.type == FieldType.string:
+        items = [_known(item, spec) for item in items]
     values: list[str] = []
     for item in items:
         single = _single(item, spec, reference, language)

@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class FieldType(StrEnum):
@@ -24,9 +24,14 @@ class Extractor(StrEnum):
     name = "name"
     identifier = "identifier"
     phrases = "phrases"
+    agreed_date = "agreed_date"
+    decision_maker = "decision_maker"
+    organizations = "organizations"
 
 
 class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     name: str = Field(pattern=r"^[a-z0-9_]+$")
     title: str
     type: FieldType
@@ -61,6 +66,8 @@ class FieldSpec(BaseModel):
 
 
 class FieldSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     id: str = Field(pattern=r"^[a-z0-9_\-]+$")
     version: str
     title: str

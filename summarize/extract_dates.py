@@ -12,11 +12,8 @@ A mention is `relative` when it needs the call's date to resolve: every one that
 import re
 from dataclasses import dataclass
 
-_WEEKDAYS_EN = r"monday|tuesday|wednesday|thursday|friday|saturday|sunday"
-_MONTHS_EN = (
-    r"january|february|march|april|may|june|july|august|september|october|november|december"
-    r"|jan\.?|feb\.?|mar\.?|apr\.?|jun\.?|jul\.?|aug\.?|sept?\.?|oct\.?|nov\.?|dec\.?"
-)
+from words.calendar import MONTH_EN, MONTH_RU, WEEKDAY_EN, WEEKDAY_RU
+
 _ORDINALS_EN = (
     r"(?:twenty|thirty)?[- ]?(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)|tenth|eleventh|twelfth"
     r"|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth"
@@ -25,11 +22,6 @@ _DAY_EN = rf"(?:\d{{1,2}}(?:st|nd|rd|th)?|{_ORDINALS_EN})"
 _PERIOD_EN = r"week|month|quarter|year"
 _COUNT_EN = r"\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|a couple of|couple of"
 
-_WEEKDAYS_RU = r"понедельник\w*|вторник\w*|сред[аеуы]|четверг\w*|пятниц[аеуы]|суббот[аеуы]|воскресень[еяю]"
-_MONTHS_RU = (
-    r"январ[ьяе]|феврал[ьяе]|март[ае]?|апрел[ьяе]|ма[йяе]|июн[ьяе]|июл[ьяе]|август[ае]?|сентябр[ьяе]|октябр[ьяе]"
-    r"|ноябр[ьяе]|декабр[ьяе]"
-)
 _ORDINALS_RU = (
     r"(?:(?:двадцать|тридцать)\s+)?(?:перв|втор|трет|четверт|пят|шест|седьм|восьм|девят|десят|одиннадцат"
     r"|двенадцат|тринадцат|четырнадцат|пятнадцат|шестнадцат|семнадцат|восемнадцат|девятнадцат|двадцат|тридцат)"
@@ -42,20 +34,20 @@ _THIS_NEXT_RU = r"этого|этой|этот|эту|текущего|теку�
 
 _PATTERNS = [
     r"(?:the\s+)?day\s+after\s+tomorrow|tomorrow|today|tonight",
-    rf"(?:(?:on|by|until|till|before)\s+)?(?:(?:next|this|coming)\s+)?(?:{_WEEKDAYS_EN})(?:\s+(?:next|this)\s+week)?",
+    rf"(?:(?:on|by|until|till|before)\s+)?(?:(?:next|this|coming)\s+)?(?:{WEEKDAY_EN})(?:\s+(?:next|this)\s+week)?",
     rf"(?:(?:by|until|till|before)\s+)?(?:the\s+)?(?:end|beginning|start|middle)\s+of\s+"
-    rf"(?:(?:(?:the|this|next)\s+)?(?:{_PERIOD_EN})|{_MONTHS_EN})",
+    rf"(?:(?:(?:the|this|next)\s+)?(?:{_PERIOD_EN})|{MONTH_EN})",
     rf"(?:next|this)\s+(?:{_PERIOD_EN})",
     rf"in\s+(?:{_COUNT_EN})\s+(?:days?|weeks?|months?)",
-    rf"(?:(?:on|by|until|till|before)\s+)?(?:{_MONTHS_EN})\s+(?:the\s+)?{_DAY_EN}(?:,?\s+\d{{4}})?\b",
-    rf"(?:(?:on|by|until|till|before)\s+)?(?:the\s+)?{_DAY_EN}\s+(?:of\s+)?(?:{_MONTHS_EN})(?:,?\s+\d{{4}})?\b",
+    rf"(?:(?:on|by|until|till|before)\s+)?(?:{MONTH_EN})\s+(?:the\s+)?{_DAY_EN}(?:,?\s+\d{{4}})?\b",
+    rf"(?:(?:on|by|until|till|before)\s+)?(?:the\s+)?{_DAY_EN}\s+(?:of\s+)?(?:{MONTH_EN})(?:,?\s+\d{{4}})?\b",
     r"послезавтра|завтра|сегодня",
-    rf"(?:(?:в|во|к|ко|до)\s+)?(?:(?:следующ\w*|этот|эту|это|ближайш\w*|будущ\w*)\s+)?(?:{_WEEKDAYS_RU})",
+    rf"(?:(?:в|во|к|ко|до)\s+)?(?:(?:следующ\w*|этот|эту|это|ближайш\w*|будущ\w*)\s+)?(?:{WEEKDAY_RU})",
     rf"(?:(?:в|до|к|ко)\s+)?(?:конц[аеу]|начал[аеу]|середин[аеуы])\s+"
-    rf"(?:(?:(?:{_THIS_NEXT_RU})\s+)?(?:{_PERIOD_RU})|{_MONTHS_RU})",
+    rf"(?:(?:(?:{_THIS_NEXT_RU})\s+)?(?:{_PERIOD_RU})|{MONTH_RU})",
     r"(?:на|в|во)\s+(?:следующей|этой|будущей)\s+неделе|в\s+(?:следующем|этом|будущем)\s+(?:месяце|квартале|году)",
     rf"через\s+(?:(?:{_COUNT_RU})\s+)?(?:день|дня|дней|недел[юиь]|месяц\w*)",
-    rf"(?:(?:до|к|ко)\s+)?{_DAY_RU}\s+(?:{_MONTHS_RU})(?:\s+\d{{4}}(?:\s+(?:года|г\.?))?)?",
+    rf"(?:(?:до|к|ко)\s+)?{_DAY_RU}\s+(?:{MONTH_RU})(?:\s+\d{{4}}(?:\s+(?:года|г\.?))?)?",
     r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}\.\d{1,2}\.\d{2,4}\b|\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b",
 ]
 _DATE_EXPRESSION = re.compile("|".join(rf"(?:{p})" for p in _PATTERNS), re.IGNORECASE)

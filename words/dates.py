@@ -1,4 +1,4 @@
-"""Turning a date as said on a call ("next Tuesday", "до конца месяца", "15 марта") into a calendar date.
+"""The date resolver: a date as said on a call ("next Tuesday", "до конца месяца", "15 марта") into a calendar date.
 
 Relative expressions are resolved against the call's start in the team's time zone. Rules that dateparser lacks or
 reads differently come first:
@@ -19,20 +19,12 @@ from datetime import date, datetime, timedelta
 
 import dateparser
 
+from words.calendar import MONTH_STEMS, MONTHS, WEEKDAY_STEMS, WEEKDAYS
+
 _LEADING = re.compile(r"^(?:on|by|until|till|before|no later than|в|во|до|к|ко)\s+", re.IGNORECASE)
-_WEEKDAYS = {
-    "monday": 0, "tuesday": 1, "wednesday": 2, "thursday": 3, "friday": 4, "saturday": 5, "sunday": 6,
-    "понедельник": 0, "вторник": 1, "сред": 2, "четверг": 3, "пятниц": 4, "суббот": 5, "воскресень": 6,
-}  # fmt: skip
-_MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11,
-    "dec": 12, "январ": 1, "феврал": 2, "март": 3, "апрел": 4, "ма": 5, "июн": 6, "июл": 7, "август": 8,
-    "сентябр": 9, "октябр": 10, "ноябр": 11, "декабр": 12,
-}  # fmt: skip
 _WEEKDAY = re.compile(
     r"^(?:(?P<which>next|this|coming|следующ\w*|будущ\w*|этот|эту|это|ближайш\w*)\s+)?"
-    r"(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday|понедельник|вторник|сред|четверг|пятниц"
-    r"|суббот|воскресень)\w*(?:\s+(?P<week>next|this)\s+week)?$",
+    rf"(?P<day>{WEEKDAY_STEMS})\w*(?:\s+(?P<week>next|this)\s+week)?$",
     re.IGNORECASE,
 )
 _PART = r"(?P<part>end|beginning|start|middle|конц|начал|середин)"
@@ -42,8 +34,7 @@ _PERIOD = re.compile(
     re.IGNORECASE,
 )
 _MONTH_PART = re.compile(
-    rf"^(?:the\s+)?{_PART}\w*\s+(?:of\s+)?(?P<month>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|январ|феврал"
-    r"|март|апрел|ма|июн|июл|август|сентябр|октябр|ноябр|декабр)[a-zа-я]*\.?$",
+    rf"^(?:the\s+)?{_PART}\w*\s+(?:of\s+)?(?P<month>{MONTH_STEMS})[a-zа-я]*\.?$",
     re.IGNORECASE,
 )
 _DAYS_AHEAD = {
@@ -71,7 +62,7 @@ _PROBE_BASES = (datetime(2001, 1, 1), datetime(2013, 7, 15))
 _PLAUSIBLE_YEARS = 10
 
 
-class RelativeDateError(ValueError):
+class NeedsCallDate(ValueError):
     """A date that needs the call's date to resolve, for a call whose date is unknown."""
 
 
@@ -126,7 +117,7 @@ def _by_rule(text: str, today: date) -> date | None:
     if lowered in _DAYS_AHEAD:
         return today + timedelta(days=_DAYS_AHEAD[lowered])
     if match := _WEEKDAY.match(lowered):
-        weekday = _WEEKDAYS[match["day"]]
+        weekday = WEEKDAYS[match["day"]]
         which = (match["which"] or "").lower()
         if which.startswith(("next", "следующ", "будущ")) or match["week"] == "next":
             monday = today - timedelta(days=today.weekday()) + timedelta(weeks=1)
@@ -137,7 +128,7 @@ def _by_rule(text: str, today: date) -> date | None:
         first, last = _period_bounds(match["period"], today, ahead)
         return _part_of(match["part"], first, last)
     if match := _MONTH_PART.match(lowered):
-        month = _MONTHS[match["month"]]
+        month = MONTHS[match["month"]]
         year = today.year + (1 if month < today.month else 0)
         first = date(year, month, 1)
         return _part_of(match["part"], first, date(year, month, monthrange(year, month)[1]))
@@ -166,16 +157,16 @@ def _candidates(text: str) -> list[str]:
 def resolve_date(text: str, reference: datetime | None, language: str | None = None) -> date:
     """The calendar date `text` names, said on a call that started at `reference` (local time of the call).
 
-    Raises RelativeDateError for a relative date when `reference` is None, ValueError when `text` is no date.
+    Raises NeedsCallDate for a relative date when `reference` is None, ValueError when `text` is no date.
     """
     candidates = _candidates(text)
     if reference is None:
         if any(_by_rule(candidate, _PROBE_BASES[0].date()) is not None for candidate in candidates):
-            raise RelativeDateError(f"'{text}' is relative and the call's date is unknown")
+            raise NeedsCallDate(f"'{text}' is relative and the call's date is unknown")
         for candidate in candidates:
             probes = {_parse(candidate, base, language) for base in _PROBE_BASES}
             if len(probes) > 1:
-                raise RelativeDateError(f"'{text}' is relative and the call's date is unknown")
+                raise NeedsCallDate(f"'{text}' is relative and the call's date is unknown")
             if None not in probes:
                 return probes.pop()
         raise ValueError(f"'{text}' is not a date")
