@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.conversation import Role
 
@@ -12,12 +12,36 @@ class Method(StrEnum):
     """How a script item may be decided. An item lists them in order; the first that reaches a decision wins."""
 
     phrases = "phrases"
+    meaning = "meaning"
     metric = "metric"
     llm = "llm"
 
 
+class Dialogue(StrEnum):
+    """A step read from the exchange between both sides, not from one utterance (see summarize/dialogue_items.py)."""
+
+    introduction = "introduction"
+    objection = "objection"
+    next_step = "next_step"
+
+
+class ItemExamples(BaseModel):
+    """Utterances, in one language, that do the step (`positive`) and that look alike but do not (`negative`).
+
+    Not `yes`/`no`: YAML reads those keys as booleans."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    positive: list[str] = Field(default_factory=list, description="Utterances that do the step, in plain words.")
+    negative: list[str] = Field(default_factory=list, description="Near misses: close in words, but not the step.")
+    yes_at: float = Field(default=0.8, ge=0, le=1, description="Closeness at which an utterance does the step.")
+    no_below: float = Field(default=0.5, ge=0, le=1, description="Below this everywhere it looked: the step is 'no'.")
+
+
 class MetricCondition(BaseModel):
     """'yes' when the measured metric satisfies the comparison, 'no' otherwise."""
+
+    model_config = ConfigDict(extra="forbid")
 
     metric: str = Field(description="Dotted name in ConversationMetrics, e.g. 'rep.talk_ratio'.")
     op: Literal["<", "<=", ">", ">="]
@@ -36,6 +60,8 @@ class MetricCondition(BaseModel):
 
 
 class ScriptItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     title: str
     description: str = ""
@@ -55,6 +81,10 @@ class ScriptItem(BaseModel):
         default_factory=dict,
         description="Language → customer phrases that make the item applicable; none heard means N/A.",
     )
+    examples: dict[str, ItemExamples] = Field(
+        default_factory=dict, description="Language → example utterances the `meaning` method compares with."
+    )
+    dialogue: Dialogue | None = Field(default=None, description="A step `meaning` reads from both sides' turns.")
     metric: MetricCondition | None = None
     question: str | None = Field(default=None, description="What the LLM is asked, answered yes/no/n/a with a quote.")
 
@@ -62,6 +92,8 @@ class ScriptItem(BaseModel):
     def _methods_have_what_they_need(self) -> "ScriptItem":
         if Method.phrases in self.decide_by and not (self.phrases or self.no_phrases):
             raise ValueError(f"item '{self.id}' is decided by phrases but lists none")
+        if Method.meaning in self.decide_by and not (self.examples or self.phrases or self.dialogue):
+            raise ValueError(f"item '{self.id}' is decided by meaning but has no examples, phrases or dialogue")
         if Method.metric in self.decide_by and self.metric is None:
             raise ValueError(f"item '{self.id}' is decided by a metric but names none")
         if Method.llm in self.decide_by and not self.question:
@@ -72,12 +104,16 @@ class ScriptItem(BaseModel):
 
 
 class ScriptSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     title: str
     items: list[ScriptItem] = Field(min_length=1)
 
 
 class CallScript(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     id: str = Field(pattern=r"^[a-z0-9_\-]+$")
     version: str
     title: str

@@ -2,69 +2,27 @@
 
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel
 
-from models import CallScript, ConversationMetrics, MetricCondition, ScriptItem, ScriptSection
-from models.yaml_errors import yaml_syntax_problem
+from models import CallScript, ConversationMetrics
+from models.documents import DocumentError, DocumentKind, load_document, parse_document
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 BUILTIN_SCRIPTS: tuple[str, ...] = ("ru_b2b_discovery", "en_b2b_discovery")
 _DEFAULT_BY_LANGUAGE = {"ru": "ru_b2b_discovery", "en": "en_b2b_discovery"}
 
 
-class ScriptError(ValueError):
+class ScriptError(DocumentError):
     """A call script file that cannot be read or is not a valid script."""
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
+_SCRIPT = DocumentKind("call script", CallScript, "scoring_scripts/README.md", ScriptError)
 
 
-def _first_problem(error: ValidationError) -> str:
-    detail = error.errors(include_url=False)[0]
-    message = detail["msg"].removeprefix("Value error, ")
-    message = message.replace("greater than or equal to", "≥").replace("Input should be", "must be")
-    if detail["type"] == "missing":
-        message = "is required"
-    extra = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-    where = _location(detail["loc"])
-    return f"{where}: {message}{extra}" if where else f"{message}{extra}"
-
-
-def _unknown_key(data: dict) -> str | None:
-    """The path of the first key no model knows: the contracts ignore extra keys, so a typo would pass silently."""
-
-    def extra(node: object, model: type, path: str) -> str | None:
-        if not isinstance(node, dict):
-            return None
-        unknown = sorted(str(key) for key in node if key not in model.model_fields)
-        if unknown:
-            return f"{path}.{unknown[0]}" if path else unknown[0]
-        return None
-
-    found = extra(data, CallScript, "")
-    for s_index, section in enumerate(data.get("sections") or []):
-        found = found or extra(section, ScriptSection, f"sections[{s_index}]")
-        items = section.get("items") if isinstance(section, dict) else None
-        for i_index, item in enumerate(items or []):
-            path = f"sections[{s_index}].items[{i_index}]"
-            found = found or extra(item, ScriptItem, path)
-            if isinstance(item, dict):
-                found = found or extra(item.get("metric"), MetricCondition, f"{path}.metric")
-    return found
-
-
-def _metric_names(model: type = ConversationMetrics, prefix: str = "") -> list[str]:
+def _metric_names(model: type[BaseModel] = ConversationMetrics, prefix: str = "") -> list[str]:
     names: list[str] = []
     for name, info in model.model_fields.items():
-        if isinstance(info.annotation, type) and hasattr(info.annotation, "model_fields"):
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
             names += _metric_names(info.annotation, f"{prefix}{name}.")
         elif info.annotation in (int, float):
             names.append(f"{prefix}{name}")
@@ -77,40 +35,27 @@ def _unknown_metric(script: CallScript) -> str | None:
         for i_index, item in enumerate(section.items):
             if item.metric is not None and item.metric.metric not in known:
                 return (
-                    f"sections[{s_index}].items[{i_index}].metric.metric: unknown metric {item.metric.metric!r} "
-                    f"(known: {', '.join(known)})"
+                    f"sections[{s_index}] ({section.id}).items[{i_index}] ({item.id}).metric.metric: "
+                    f"unknown metric {item.metric.metric!r} (known: {', '.join(known)})"
                 )
     return None
 
 
 def parse_script(text: str, source: str) -> CallScript:
     """A script from YAML text; `source` names where the text came from in error messages."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ScriptError(f"{source}: {yaml_syntax_problem(exc)}") from exc
-    if not isinstance(data, dict):
-        raise ScriptError(f"{source}: a call script must be a mapping of keys (id, version, title, sections...)")
-    try:
-        script = CallScript.model_validate(data)
-    except ValidationError as exc:
-        raise ScriptError(f"{source}: {_first_problem(exc)}") from exc
-    unknown = _unknown_key(data)
-    if unknown:
-        raise ScriptError(f"{source}: {unknown}: is not a known key (see scoring_scripts/README.md)")
-    bad_metric = _unknown_metric(script)
-    if bad_metric:
-        raise ScriptError(f"{source}: {bad_metric}")
-    return script
+    return _known_metrics(parse_document(text, source, _SCRIPT), source)
 
 
 def load_script(path: Path) -> CallScript:
     """Read and validate one call script file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ScriptError(f"{path}: cannot read the call script: {exc.strerror or exc}") from exc
-    return parse_script(text, str(path))
+    return _known_metrics(load_document(path, _SCRIPT), str(path))
+
+
+def _known_metrics(script: CallScript, source: str) -> CallScript:
+    bad_metric = _unknown_metric(script)
+    if bad_metric:
+        raise ScriptError(f"{source}: {bad_metric}")
+    return script
 
 
 def builtin_script(name: str) -> CallScript:

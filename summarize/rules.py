@@ -20,6 +20,10 @@ from models import (
     Role,
     ScriptItem,
 )
+from models.script import Dialogue
+from summarize.dialogue_items import decide_dialogue
+from summarize.meaning import decide_by_examples
+from summarize.objections import raised_objections
 from summarize.phrases import PhraseMatch, find_phrases
 from summarize.scorecard import item_result
 
@@ -64,11 +68,17 @@ def _heard(
 
 
 def _trigger(conversation: Conversation, item: ScriptItem) -> tuple[bool | None, PhraseMatch | None]:
-    """Whether the item applies (None: the script lists no applicability phrases for this language)."""
+    """Whether the item applies (None: the script lists no applicability phrases for this language). An objection
+    item applies where `summarize.objections` hears an objection, its phrases in any word order included."""
     phrases = item.applies_if.get(_language(conversation))
     if not item.applies_if or not phrases:
         return None, None
     match = _heard(conversation, phrases, Role.customer, None)
+    if match is None and item.dialogue == Dialogue.objection:
+        raised = raised_objections(conversation, phrases)
+        if raised:
+            utterance = conversation.utterances[raised[0]]
+            match = PhraseMatch("", raised[0], utterance.start, utterance.end, utterance.text.strip(), negated=False)
     return match is not None, match
 
 
@@ -99,6 +109,20 @@ def _by_phrases(
     return None
 
 
+def _by_meaning(conversation: Conversation, item: ScriptItem, trigger: PhraseMatch | None) -> _Verdict | None:
+    """See `summarize.meaning`: a 'no' only where the step's moment was heard; a close call stays open."""
+    after = trigger.start if trigger is not None else None
+    context = (_evidence(conversation, trigger),) if trigger is not None else ()
+    if item.dialogue is not None:
+        found = decide_dialogue(conversation, item, after)
+    else:
+        found = decide_by_examples(conversation, item, after, context)
+    if found is None:
+        return None
+    # An open verdict (not determined) is kept by `_run` for its candidate quote while later methods are tried.
+    return _Verdict(found.answer, DecisionSource.rule, found.evidence, found.note)
+
+
 def _by_metric(item: ScriptItem, metrics: ConversationMetrics) -> _Verdict | None:
     if item.metric is None:
         return None
@@ -120,19 +144,24 @@ def _run(
     trigger: PhraseMatch | None,
     final: bool,
 ) -> _Verdict | None:
+    """The first decided verdict; else the first open one (its best candidate is the evidence), else None."""
+    open_verdict: _Verdict | None = None
     for position, method in enumerate(methods):
         # Only the item's final method may read silence as an answer; an earlier one leaves it to the next. Methods
         # before `llm` are never final, so `[phrases, llm, phrases]` asks the LLM before silence counts.
         last = final and position == len(methods) - 1
         if method == Method.phrases:
             verdict = _by_phrases(conversation, item, trigger, last)
+        elif method == Method.meaning:
+            verdict = _by_meaning(conversation, item, trigger)
         elif method == Method.metric:
             verdict = _by_metric(item, metrics)
         else:
             continue
-        if verdict is not None:
+        if verdict is not None and verdict.answer != Answer.not_determined:
             return verdict
-    return None
+        open_verdict = open_verdict or verdict
+    return open_verdict
 
 
 def decide_item(
@@ -155,12 +184,16 @@ def decide_item(
     before = methods[: methods.index(Method.llm)] if asks_llm else methods
     after = methods[methods.index(Method.llm) + 1 :] if asks_llm else []
     verdict = _run(conversation, item, before, metrics, trigger, final=not asks_llm)
-    if verdict is not None:
+    if verdict is not None and verdict.answer != Answer.not_determined:
         result = item_result(item, section_id, verdict.answer, verdict.source, verdict.evidence, verdict.note)
         return RuleDecision(item, result, asks_llm=False)
     fallback = _run(conversation, item, after, metrics, trigger, final=True) if asks_llm else None
-    if fallback is not None:
+    if fallback is not None and fallback.answer != Answer.not_determined:
         result = item_result(item, section_id, fallback.answer, fallback.source, fallback.evidence, fallback.note)
+    elif (open_verdict := verdict or fallback) is not None:
+        result = item_result(
+            item, section_id, Answer.not_determined, DecisionSource.none, open_verdict.evidence, open_verdict.note
+        )
     else:
         context = [_evidence(conversation, trigger)] if trigger is not None else []
         result = item_result(

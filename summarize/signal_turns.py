@@ -8,10 +8,12 @@ a normalised word (see `summarize.text`) of at least three letters, or a number,
 
 Objection left unanswered. A customer utterance holding an objection phrase (`OBJECTION_PHRASES`, plus the
 `applies_if` phrases of the call script's objection item) said without negation ("не дорого" is no objection). It
-counts as answered when the rep's next `OBJECTION_TURNS` turns
-- hold an objection-handling phrase (`OBJECTION_HANDLING_PHRASES`, plus the script objection item's own phrases:
-  "понимаю", "давайте посчитаем", "what specifically", "compared to"), or
-- take up a content word of the objection's sentence ("нет бюджета" → "по бюджету можем начать с пилота").
+counts as answered when an utterance of the rep's next `OBJECTION_TURNS` turns engages it, as the script's
+objection item is decided (`summarize.objections.engages`): close to a handling example (the script item's
+examples and phrases, plus `OBJECTION_HANDLING_PHRASES`: "давайте посчитаем", "what specifically", "compared
+to"), a question that takes up a word of the objection, or an argument with two of its words ("нет бюджета" →
+"по бюджету можем начать с пилота, без бюджета на год"). An acknowledgement ("понимаю", "I hear you") or a
+goodbye is no answer.
 An objection with no rep turn after it (the call ended on it) is unanswered. One signal per customer utterance;
 the evidence quotes the objection's sentence and the beginning of the rep's first reply, when there is one.
 
@@ -34,9 +36,12 @@ import re
 from collections.abc import Sequence
 
 from models import CallScript, Conversation, DealSignal, DecisionSource, Role, SignalKind, SignalSeverity, Utterance
+from models.script import ItemExamples
 from summarize.extract_dates import find_dates
 from summarize.extract_money import find_money
+from summarize.meaning import settings_for
 from summarize.metrics import count_questions
+from summarize.objections import engages
 from summarize.phrases import find_phrases
 from summarize.signal_quotes import opening, quote, sentence_at, sentence_text, sentences
 from summarize.signal_words import (
@@ -79,30 +84,23 @@ def _rep_turns(utterances: Sequence[Utterance], index: int, count: int) -> list[
     return turns[:count]
 
 
-def _script_phrases(script: CallScript | None, language: str) -> tuple[list[str], list[str]]:
-    """The script objection item's trigger phrases and handling phrases for `language`."""
-    if script is None:
-        return [], []
-    for item in script.items():
-        if item.id in OBJECTION_ITEMS:
-            return item.applies_if.get(language, []), item.phrases.get(language, [])
-    return [], []
-
-
-def _handled(replies: Sequence[Utterance], objection: str, handling: Sequence[str], language: str) -> bool:
-    if find_phrases(replies, handling, language):
-        return True
-    subject = content_words(objection, language)
-    return any(subject & content_words(reply.text, language) for reply in replies)
+def _script_handling(script: CallScript | None, language: str) -> tuple[list[str], ItemExamples]:
+    """The script objection item's trigger phrases, and its handling examples with the built-in handling phrases."""
+    built_in = OBJECTION_HANDLING_PHRASES.get(language, [])
+    item = next((item for item in (script.items() if script else []) if item.id in OBJECTION_ITEMS), None)
+    if item is None:
+        return [], ItemExamples(positive=list(built_in))
+    examples = settings_for(item, language)
+    handling = dict.fromkeys([*examples.positive, *item.phrases.get(language, []), *built_in])
+    return item.applies_if.get(language, []), examples.model_copy(update={"positive": list(handling)})
 
 
 def objections_unanswered(
     conversation: Conversation, language: str, message_language: str, script: CallScript | None = None
 ) -> list[DealSignal]:
     """One signal per customer utterance whose objection the rep's next turns neither handle nor take up."""
-    triggers, handlers = _script_phrases(script, language)
+    triggers, handling = _script_handling(script, language)
     phrases = [*OBJECTION_PHRASES.get(language, []), *triggers]
-    handling = [*OBJECTION_HANDLING_PHRASES.get(language, []), *handlers]
     utterances = conversation.utterances
     signals: list[DealSignal] = []
     seen: set[int] = set()
@@ -114,14 +112,14 @@ def objections_unanswered(
         said = sentence_at(utterance, match.start)
         turns = _rep_turns(utterances, match.utterance_index, OBJECTION_TURNS)
         replies = [reply for turn in turns for reply in turn]
-        if _handled(replies, sentence_text(said), handling, language):
+        if any(engages(reply, utterance, handling, language) for reply in replies):
             continue
         subject = sentence_text(said)
         evidence = [quote(said, utterance), *(opening(replies[0]) if replies else [])]
         reply = (
             "the call ended without a rep reply"
             if not replies
-            else f"the rep's next {len(turns)} turn(s) neither handle it nor take up its subject"
+            else f"the rep's next {len(turns)} turn(s) only acknowledge it, change the subject or say goodbye"
         )
         signals.append(
             DealSignal(

@@ -185,8 +185,6 @@ OBJECTION_PHRASES: dict[str, list[str]] = {
 
 OBJECTION_HANDLING_PHRASES: dict[str, list[str]] = {
     "ru": [
-        "понимаю",
-        "согласен",
         "что именно",
         "что вас смущает",
         "давайте разберемся",
@@ -214,10 +212,6 @@ OBJECTION_HANDLING_PHRASES: dict[str, list[str]] = {
         "когда лучше",
     ],
     "en": [
-        "understand",
-        "i hear you",
-        "makes sense",
-        "fair point",
         "what specifically",
         "what exactly",
         "compared to",

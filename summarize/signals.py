@@ -5,11 +5,17 @@ a call in another language gets only the competitor signals its CRM field propos
 reads a script item or a CRM field, it finds it by its id or name in the built-in script and field schema; a team's
 own script or schema takes part by using the same ids and names.
 
-- no_next_step (high): none of these was found — the script item `next_step_agreed` answered yes (by phrases or the
-  LLM), a `next_step_date` field proposal, a next-step phrase (`NEXT_STEP_PHRASES`, anyone, not negated: "назначить
-  демо", "созвониться", "send you the proposal"). Absence cannot be quoted: the evidence is the script item's own
-  'no' quotes ("будем на связи") and the call's closing words (its last `CLOSING_UTTERANCES` utterances), where a
-  next step belongs. Decided by the script item's source when it answered no, else by phrases.
+- no_next_step (high): where the script's `next_step_agreed` item is read from the dialogue (`dialogue:
+  next_step`, not decided by the LLM), the reading decides (`summarize.next_step`): a proposal the customer
+  declined or left vague, or none where it belongs (a vague call-back such as "call me if you need anything" is
+  quoted then), is no next step — quoted: the proposal, the customer's reply and the call's closing words; an
+  accepted step with a date raises nothing; an accepted one without a date, or an unclear reading, is read by the
+  rule that follows. Otherwise: none of these was found — the script item
+  `next_step_agreed` answered yes (by phrases or the LLM), a `next_step_date` field proposal, a next-step phrase
+  (`NEXT_STEP_PHRASES`, anyone, not negated: "назначить демо", "созвониться", "send you the proposal"). Absence
+  cannot be quoted: the evidence is the script item's own 'no' quotes ("будем на связи") and the call's closing
+  words (its last `CLOSING_UTTERANCES` utterances), where a next step belongs. Decided by the script item's source
+  when it answered no, else by phrases.
 - next_step_date_missing (medium): a next step was found but no `next_step_date` was proposed and no date or clock
   time ("в 11", "at 3 pm") is said in an utterance that shows the next step or in the one right after it (the
   other side's "давайте в четверг"). The evidence quotes the next step.
@@ -48,7 +54,10 @@ from models import (
     SignalKind,
     SignalSeverity,
 )
+from models.script import Dialogue
 from summarize.extract_dates import find_dates
+from summarize.meaning import settings_for
+from summarize.next_step import NextStep, Outcome, read_next_step
 from summarize.phrases import find_phrases
 from summarize.signal_quotes import closing, quote, sentence_at, utterance_index_at
 from summarize.signal_turns import objections_unanswered, questions_unanswered
@@ -180,13 +189,50 @@ def _no_next_step(conversation: Conversation, item: ItemResult | None, language:
     return _signal(SignalKind.no_next_step, SignalSeverity.high, language, [*earlier, *ending], source, note)
 
 
+def _read_next_step(
+    conversation: Conversation, scorecard: Scorecard, script: CallScript | None, language: str
+) -> NextStep | None:
+    """The next step as the script's dialogue next-step item reads it (`summarize.next_step`); None when the script
+    has no such item, the LLM decided it (its answer then stands, read as before), or the reading is unclear."""
+    item = next(
+        (i for i in (script.items() if script else []) if i.id in NEXT_STEP_ITEMS and i.dialogue == Dialogue.next_step),
+        None,
+    )
+    result = _item(scorecard, NEXT_STEP_ITEMS)
+    if item is None or (result is not None and result.source == DecisionSource.llm):
+        return None
+    examples = settings_for(item, language)
+    step = read_next_step(conversation, examples) if examples.positive else None
+    # An accepted step without a date is read as before: the date rule below says where it was set and quotes it.
+    decisive = (Outcome.agreed_dated, Outcome.declined, Outcome.none)
+    return step if step is not None and step.outcome in decisive else None
+
+
+def _from_reading(conversation: Conversation, step: NextStep, language: str) -> list[DealSignal]:
+    """Signals from a decisive next-step reading: none for a dated step, else a declined or missing one."""
+    if step.outcome == Outcome.agreed_dated:
+        return []
+    note = f"script item '{NEXT_STEP_ITEMS[0]}' answered no; {step.note}; quoted: it and how the call ended"
+    first_closing = max(len(conversation.utterances) - CLOSING_UTTERANCES, 0)
+    ending = [evidence for u in conversation.utterances[first_closing:] for evidence in closing(u)]
+    # A quote said among the closing words is already shown by them.
+    earlier = [e for e in step.evidence if (utterance_index_at(conversation, e.start) or 0) < first_closing]
+    evidence = _unique([*earlier, *ending])
+    return [_signal(SignalKind.no_next_step, SignalSeverity.high, language, evidence, DecisionSource.rule, note)]
+
+
 def next_step_signals(
     conversation: Conversation,
     scorecard: Scorecard,
     proposals: Sequence[FieldProposal],
     language: str,
     message_language: str,
+    script: CallScript | None = None,
 ) -> list[DealSignal]:
+    """A declined, vague or missing next step (`no_next_step`) or one with no date (`next_step_date_missing`)."""
+    reading = _read_next_step(conversation, scorecard, script, language)
+    if reading is not None:
+        return _from_reading(conversation, reading, message_language)
     steps = _next_steps(conversation, scorecard, proposals, language)
     if not steps:
         return [_no_next_step(conversation, _item(scorecard, NEXT_STEP_ITEMS), message_language)]
@@ -306,7 +352,7 @@ def detect_signals(
     signals: list[DealSignal] = []
     if call_language in NEXT_STEP_PHRASES:
         if _sales_conversation(conversation):
-            signals += next_step_signals(conversation, scorecard, proposals, call_language, wording)
+            signals += next_step_signals(conversation, scorecard, proposals, call_language, wording, script)
             signals += budget_signals(conversation, scorecard, proposals, call_language, wording)
         objections = objections_unanswered(conversation, call_language, wording, script)
         # "Это дорого?" left hanging is one gap, the objection, not also a question.
