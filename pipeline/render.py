@@ -64,9 +64,26 @@ def render_analysis(
     console.print(Panel(transcript, title="Transcript", title_align="left"))
 
     summary = [Text(a.summary.text)]
-    summary += [Text(f"• {point}") for point in a.summary.key_points]
-    if a.summary.next_step:
-        summary.append(Text(f"Next step: {a.summary.next_step}", "bold"))
+    card_lines = a.summary.card.lines if a.summary.card is not None else []
+    # Without the LLM's text the key points and next step are the card's lines, shown once below with their quotes.
+    if a.summary.source == "llm" or not card_lines:
+        summary += [Text(f"• {point}") for point in a.summary.key_points]
+        if a.summary.next_step:
+            summary.append(Text(f"Next step: {a.summary.next_step}", "bold"))
+    for line in card_lines:
+        said = line.evidence[0]
+        summary.append(
+            Text.assemble(
+                "• ",
+                (f"{line.label}: ", "bold"),
+                line.text,
+                (f"\n    {clock(said.start)} ", "dim"),
+                (line.said_by.value, ROLE_STYLE[line.said_by]),
+                (f' "{said.quote}"', "dim"),
+            )
+        )
+    if a.summary.llm_rejected_reason:
+        summary.append(Text(f"LLM summary not shown: {a.summary.llm_rejected_reason}", "yellow"))
     for section in a.summary.sections:
         summary.append(Text(f"{section.title}: ", "bold") + Text(section.text or "—", "" if section.text else "dim"))
     console.print(Panel(Group(*summary), title=f"Summary ({a.summary.source})", title_align="left"))

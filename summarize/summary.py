@@ -1,139 +1,98 @@
-"""The call summary: taken from the LLM's answer, or built from the transcript's own sentences when no LLM answer
-can be used (source 'extractive').
+"""The call summary: the call card (`summarize.call_card`) with a short text built from it (source 'extractive'),
+or the LLM's text where it passes the gate (`summarize.summary_gate`, source 'llm'); the card is kept either way.
 
-The extractive summary quotes the customer's first statement of a need (the first customer utterance with a need or
-problem word, else their longest utterance) and the last next-step sentence either side said; every quote is a
-verbatim utterance, so it carries its evidence.
+The card's text names the customer's need, the budget, the decision maker and the agreed next step with its date,
+then counts what was left open; quotes longer than `MAX_QUOTE_CHARS` are cut at a word. Each key point is one card
+line, so every point shown without an LLM is backed by a quote.
 """
 
+import logging
 import re
 
-from models import Conversation, Evidence, Role, Summary, Utterance
-from summarize.phrases import find_phrases
+from models import Conversation, Evidence, Summary
+from models.summary import CallCard, CardLineKind
+from summarize.summary_gate import check_summary
 
-_NEED_PHRASES = {
-    "ru": [
-        "проблема",
-        "нужно",
-        "надо",
-        "нужен",
-        "хотим",
-        "хотеть",
-        "теряем",
-        "терять",
-        "не устраивает",
-        "задача",
-        "ищем",
-        "интересует",
-    ],
-    "en": ["problem", "need", "we want", "looking for", "lose", "struggle", "challenge", "issue", "interested in"],
-}
-_NEXT_STEP_PHRASES = {
-    "ru": [
-        "встреча",
-        "демонстрация",
-        "демо",
-        "созвониться",
-        "созвон",
-        "кп",
-        "коммерческое предложение",
-        "договор",
-        "перезвонить",
-        "в понедельник",
-        "во вторник",
-        "в среду",
-        "в четверг",
-        "в пятницу",
-        "завтра",
-    ],
-    "en": [
-        "meeting",
-        "demo",
-        "call",
-        "proposal",
-        "quote",
-        "contract",
-        "on monday",
-        "on tuesday",
-        "on wednesday",
-        "on thursday",
-        "on friday",
-        "tomorrow",
-        "next week",
-    ],
-}
-_LABELS = {
-    "ru": ("Клиент", "Следующий шаг", "Разговор без распознанной речи."),
-    "en": ("Customer", "Next step", "No recognised speech in the call."),
+logger = logging.getLogger(__name__)
+
+MAX_QUOTE_CHARS = 140
+_TEXT_KINDS = (CardLineKind.need, CardLineKind.budget, CardLineKind.decision_maker, CardLineKind.next_step)
+_OPEN_KINDS = (CardLineKind.objection, CardLineKind.question)
+_WORDING = {
+    "ru": {
+        "empty": "Разговор без распознанной речи.",
+        "nothing": "В разговоре не найдено ни потребности клиента, ни фактов, ни следующего шага.",
+        CardLineKind.objection: "Возражений без ответа",
+        CardLineKind.question: "Вопросов без ответа",
+    },
+    "en": {
+        "empty": "No recognised speech in the call.",
+        "nothing": "The call states no customer need, facts or next step.",
+        CardLineKind.objection: "Unanswered objections",
+        CardLineKind.question: "Unanswered questions",
+    },
 }
 
 
-def _code(language: str) -> str:
-    code = language.split("-")[0].lower()
-    return code if code in _LABELS else "en"
+def _shortened(text: str) -> str:
+    text = text.strip()
+    if len(text) > MAX_QUOTE_CHARS:
+        text = text[:MAX_QUOTE_CHARS].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+    return text if re.search(r"[.!?…]$", text) else f"{text}."
 
 
-def _evidence(utterance: Utterance) -> Evidence:
-    return Evidence(quote=utterance.text, start=utterance.start, end=utterance.end, role=utterance.role)
+def card_text(card: CallCard, conversation: Conversation) -> str:
+    wording = _WORDING[card.language]
+    parts = []
+    for kind in _TEXT_KINDS:
+        line = next((line for line in card.lines if line.kind == kind), None)
+        if line is None:
+            continue
+        text = line.text
+        if kind == CardLineKind.next_step:
+            when = next((dated for dated in card.lines if dated.kind == CardLineKind.next_step_date), None)
+            text = f"{text.rstrip('.!?… ')} ({when.label.lower()}: {when.text})" if when is not None else text
+        parts.append(f"{line.label}: {_shortened(text)}")
+    for kind in _OPEN_KINDS:
+        count = sum(line.kind == kind for line in card.lines)
+        if count:
+            parts.append(f"{wording[kind]}: {count}.")
+    if parts:
+        return " ".join(parts)
+    has_speech = any(u.words for u in conversation.utterances)
+    return wording["nothing"] if has_speech else wording["empty"]
 
 
-def _customer_need(conversation: Conversation) -> Utterance | None:
-    code = _code(conversation.language)
-    matches = [
-        m for m in find_phrases(conversation.utterances, _NEED_PHRASES[code], code, role=Role.customer) if not m.negated
-    ]
-    if matches:
-        return conversation.utterances[matches[0].utterance_index]
-    customer = [u for u in conversation.utterances if u.role == Role.customer and u.words]
-    return max(customer, key=lambda u: len(u.words), default=None)
-
-
-def _next_step(conversation: Conversation) -> Utterance | None:
-    code = _code(conversation.language)
-    matches = [m for m in find_phrases(conversation.utterances, _NEXT_STEP_PHRASES[code], code) if not m.negated]
-    return conversation.utterances[matches[-1].utterance_index] if matches else None
-
-
-def extractive_summary(conversation: Conversation, language: str | None = None) -> Summary:
-    """A summary quoting the customer's need and the agreed next step, for calls with no usable LLM answer."""
-    code = _code(language or conversation.language)
-    customer_label, next_label, empty = _LABELS[code]
-    need = _customer_need(conversation)
-    step = _next_step(conversation)
-    points = []
-    if need is not None:
-        points.append(f"{customer_label}: {need.text}")
-    if step is not None and step is not need:
-        points.append(f"{next_label}: {step.text}")
-    evidence = [_evidence(u) for u in (need, step) if u is not None]
+def card_summary(card: CallCard, conversation: Conversation) -> Summary:
+    """The summary shown when no LLM text passed the gate: the card, its lines as key points, and its text."""
+    evidence: list[Evidence] = []
+    for line in card.lines:
+        evidence.extend(e for e in line.evidence if e not in evidence)
+    step = next((line for line in card.lines if line.kind == CardLineKind.next_step), None)
     return Summary(
-        language=code,
-        text=" ".join(points) if points else empty,
-        key_points=points,
+        language=card.language,
+        text=card_text(card, conversation),
+        key_points=[f"{line.label}: {line.text}" for line in card.lines],
         next_step=step.text if step is not None else None,
         evidence=evidence,
         source="extractive",
+        card=card,
     )
 
 
-MIN_SUMMARY_WORDS = 5
-
-
-def summary_from_answer(answer: dict, language: str) -> Summary | None:
-    """The LLM's summary, or None when it wrote nothing usable (an extractive summary then stands in).
-
-    A text of fewer than `MIN_SUMMARY_WORDS` words is taken as unusable: small models answer "1000 words" or echo a
-    key name when they cannot summarise.
-    """
+def gated_summary(
+    card: CallCard, answer: dict | None, conversation: Conversation, language: str, call_id: str | None
+) -> Summary:
+    """The card's summary, with the LLM's summary `answer` (its text, key points, next step) shown instead where it
+    passes the gate; a refusal is logged and kept in `llm_rejected_reason`. `answer` None: no LLM answered."""
+    shown = card_summary(card, conversation)
+    if answer is None:
+        return shown
     text = str(answer.get("text") or "").strip()
-    if len(re.findall(r"[^\W\d_]{2,}", text)) < MIN_SUMMARY_WORDS:
-        return None
     points = [str(point).strip() for point in answer.get("key_points") or [] if str(point).strip()]
-    next_step = answer.get("next_step")
-    return Summary(
-        language=_code(language),
-        text=text,
-        key_points=points,
-        next_step=(str(next_step).strip() or None) if next_step is not None else None,
-        source="llm",
-    )
+    next_step = str(answer.get("next_step") or "").strip() or None
+    verdict = check_summary([text, *points, next_step or ""], conversation, language.split("-")[0].lower())
+    if not verdict.passed:
+        logger.info("call %s: the LLM's summary is not shown, it failed the gate (%s)", call_id, verdict.reason)
+        return shown.model_copy(update={"llm_rejected_reason": verdict.reason})
+    return shown.model_copy(update={"text": text, "key_points": points, "next_step": next_step, "source": "llm"})
