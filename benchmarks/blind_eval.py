@@ -1,12 +1,16 @@
 """The analysis measured on the blind-written evaluation set (`eval_set/`), per language and part.
 
     python -m benchmarks.blind_eval [--part dev|test] [--languages ru,en] [--llm none|starter|openai]
-        [--llm-url URL] [--llm-model NAME] [--out F.json]
+        [--llm-url URL] [--llm-model NAME] [--oracle] [--out F.json]
 
 Each call goes through `callintel analyze`'s own function (`pipeline.transcripts.analyze_transcript`) as a plain
 `rep: …` / `customer: …` transcript with its date, time zone and direction, with the built-in script for its
 language and the `default` field schema. `--llm openai` points the LLM stage at any OpenAI-compatible server
 (`CALLINTEL_LLM_API_KEY` carries its key), so a team can measure its own model before trusting it.
+
+`--oracle` measures the LLM ceiling: the LLM stage talks to `benchmarks.oracle_server` (answers from the labels,
+quoted from the call) on a free loopback port, and the report adds how many of its answers the pipeline kept
+(`benchmarks.oracle_agreement`) and why each lost one was lost.
 
 Every run on the test part is appended to `results/blind_test_runs.jsonl` (date, commit, LLM, figures), and the
 test part's digest is checked before it is read (`eval_set/test_part.sha256`).
@@ -27,7 +31,11 @@ from rich.table import Table
 from benchmarks.blind_scores import SCORED_FIELDS, SIGNALS, PartScore, add_call
 from benchmarks.blind_set import SCRIPTS, FrozenPartChanged, load_part
 from benchmarks.config import MODEL_CACHE
+from benchmarks.oracle_agreement import Agreement
+from benchmarks.oracle_agreement import add_call as add_agreement
+from benchmarks.oracle_server import Oracle, OracleServer
 from benchmarks.recordings import ROOT
+from pipeline.call_setup import resolve_fields
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.transcripts import analyze_transcript
@@ -53,17 +61,39 @@ def settings_for(args: argparse.Namespace, data_dir: Path) -> Settings:
     return Settings(**overrides)
 
 
-def evaluate(args: argparse.Namespace) -> dict[str, PartScore]:
+def evaluate(args: argparse.Namespace, oracle: Oracle | None = None) -> dict[str, PartScore]:
+    """The part's scores per language; with `oracle`, each call's agreement with it is added to `args.agreement`."""
     languages = tuple(args.languages.split(","))
     calls = load_part(args.part, languages)
     scores: dict[str, PartScore] = {}
+    fields = resolve_fields("default")
     with tempfile.TemporaryDirectory() as data_dir:
         runtime = Runtime(settings_for(args, Path(data_dir)))
         for call in track(calls, description=f"analysing the {args.part} part", console=console):
             stored = {"script": SCRIPTS[call.language], "fields": "default", "language": call.language}
             result = analyze_transcript(call.transcript_text, f"{call.id}.txt", call.call_info, stored, runtime)
             add_call(scores.setdefault(call.language, PartScore()), call, result.conversation, result.analysis)
+            if oracle is not None:
+                requests = oracle.requests_about(call.id)
+                add_agreement(args.agreement, call, result.conversation, result.analysis, fields, requests)
     return scores
+
+
+def report_agreement(agreement: Agreement) -> None:
+    s = agreement.summary()
+    console.rule("agreement with the oracle (LLM ceiling)")
+    console.print(
+        f"script items: {_pct(s['item_agreement'])} of {s['items']}; "
+        f"LLM-asked fields the oracle answered: {_pct(s['field_agreement'])} of {s['fields']}"
+    )
+    reasons = Table("why the pipeline differs", "count", title="Differences by reason", title_justify="left")
+    for reason, count in s["reasons"].items():
+        reasons.add_row(reason, str(count))
+    console.print(reasons)
+    listed = Table("call", "kind", "name", "pipeline", "oracle", "reason", title="Differences", title_justify="left")
+    for d in agreement.differences:
+        listed.add_row(d.call_id, d.kind, d.name, d.pipeline[:40], d.oracle[:40], d.reason)
+    console.print(listed)
 
 
 def report(part: str, scores: dict[str, PartScore]) -> None:
@@ -111,7 +141,8 @@ def _commit() -> str:
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
 
-    return git("rev-parse", "--short", "HEAD") + ("+changes" if git("status", "--porcelain") else "")
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return git("rev-parse", "--short", "HEAD") + ("+changes" if changed else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,17 +152,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--llm", choices=["none", "starter", "openai"], default="none")
     parser.add_argument("--llm-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     parser.add_argument("--llm-model", default="default")
+    parser.add_argument("--oracle", action="store_true", help="Measure the LLM ceiling against the labels' oracle.")
     parser.add_argument("--out", type=Path, help="Write the figures as JSON here too.")
     args = parser.parse_args(argv)
-    if args.llm == "openai" and not args.llm_url:
+    if args.llm == "openai" and not args.llm_url and not args.oracle:
         parser.error("--llm openai needs --llm-url")
+    server = None
     try:
-        scores = evaluate(args)
+        if args.oracle:
+            server = OracleServer(load_part(args.part, tuple(args.languages.split(",")))).start()
+            args.llm, args.llm_url, args.llm_model, args.agreement = "openai", server.base_url, "oracle", Agreement()
+        scores = evaluate(args, server.oracle if server else None)
     except FrozenPartChanged as exc:
         console.print(f"[bold red]error:[/] {exc}")
         return 2
+    finally:
+        if server is not None:
+            server.stop()
     report(args.part, scores)
     figures = {language: score.summary() for language, score in scores.items()}
+    if args.oracle:
+        report_agreement(args.agreement)
     entry = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": _commit(),
@@ -139,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         "llm": args.llm if args.llm != "openai" else f"openai:{args.llm_model}",
         "figures": figures,
     }
+    if args.oracle:
+        entry["oracle_agreement"] = args.agreement.summary()
     if args.part == "test":
         RUN_LOG.parent.mkdir(parents=True, exist_ok=True)
         with RUN_LOG.open("a", encoding="utf-8") as log:

@@ -5,7 +5,7 @@ elsewhere gets exactly the analysis a recording would."""
 import logging
 
 from models import Analysis, CallInfo, CallScript, Conversation, FieldSchema
-from pipeline.settings import Settings
+from pipeline.settings import STARTER, Settings
 from summarize.llm.base import LLMBackend
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,7 @@ def analyze_conversation(
         max_prompt_chars=settings.llm_max_prompt_chars,
         max_tokens=settings.llm_max_tokens,
         template=resolve_template(template_ref or settings.summary_template),
+        llm_first=settings.llm_items == "first" or (settings.llm_items == "auto" and settings.llm_model != STARTER),
     )
     proposals, rejected = normalize_proposals(analysis.proposals, fields, info)
     for item in rejected:
