@@ -11,13 +11,18 @@ from typing import Literal
 
 from crm_fill.coerce import coerce_value
 from models import FieldProposal, FieldSpec, ProposalStatus
+from models.errors import BadInput
 from models.proposal import FieldValue
 
 Decision = Literal["approve", "edit", "reject"]
 
 
-class DecisionError(ValueError):
-    """A decision that cannot apply to the proposal it names."""
+class DecisionError(BadInput, ValueError):
+    """A decision that cannot apply to the proposal it names; `field`, when known, is the field it was about."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def decide(

@@ -51,14 +51,13 @@ def group_utterances(
     """
     if len(words) != len(speakers):
         raise ValueError(f"got {len(speakers)} speakers for {len(words)} words")
+    utterances: list[Utterance] = []
     if overlapping:
-        utterances = []
         for speaker in sorted(set(speakers)):
             mine = [i for i, label in enumerate(speakers) if label == speaker]
             utterances += group_utterances([words[i] for i in mine], [speaker] * len(mine), roles, pause_s=pause_s)
         return sorted(utterances, key=lambda u: (u.start, u.end))
     order = sorted(range(len(words)), key=lambda i: (words[i].start, words[i].end))
-    utterances: list[Utterance] = []
     current: list[Word] = []
     current_speaker = ""
     for index in order:

@@ -12,13 +12,14 @@ from torch.nn.utils.rnn import pad_sequence
 from torchaudio.compliance import kaldi
 
 from diarize.campplus_padded import embed_padded
+from models.errors import Unavailable
 
 SAMPLE_RATE = 16000
 NUM_MEL_BINS = 80
 EMBEDDING_SIZE = 192
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(Unavailable, RuntimeError):
     """A speaker-embedding checkpoint is missing or does not fit the CAM++ network."""
 
 

@@ -8,6 +8,7 @@ import models
 from diarize.assign import attribute_words, channel_speaker, channel_turns, first_appearance, group_utterances
 from diarize.diarizer import Diarizer, Turn
 from diarize.roles import RepSpeaker, RoleDecision, decide_roles
+from models.errors import BadInput
 
 logger = logging.getLogger(__name__)
 
@@ -15,7 +16,7 @@ PHONE_CALL_MIN_SPEAKERS = 1
 PHONE_CALL_MAX_SPEAKERS = 2
 
 
-class SpeakerSplitError(ValueError):
+class SpeakerSplitError(BadInput, ValueError):
     """The audio and transcript given cannot be split by speaker."""
 
 

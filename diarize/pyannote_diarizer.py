@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from pyannote.audio import Audio, Inference, Model, Pipeline
+from pyannote.audio.core.task import Specifications
 from pyannote.audio.pipelines import SpeakerDiarization
 from pyannote.audio.pipelines.clustering import AgglomerativeClustering
 from pyannote.core import Annotation
@@ -15,6 +16,7 @@ from pyannote.pipeline.parameter import ParamDict, Uniform
 
 from diarize.campplus import CampPlusEmbedding
 from diarize.diarizer import Turn
+from models.errors import Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +38,7 @@ the time of 32 (2.3 s against 4.6 s on an H100) for 2.8 GB of GPU memory at its 
 SEGMENTATION_BATCH_SIZE = 32
 
 
-class DiarizerLoadError(RuntimeError):
+class DiarizerLoadError(Unavailable, RuntimeError):
     """A diarization pipeline or one of its models could not be loaded."""
 
 
@@ -67,14 +69,16 @@ class StarterSpeakerDiarization(SpeakerDiarization):
         self.legacy = False
         self.segmentation_model = segmentation
         self.segmentation_step = segmentation_step
-        self.embedding = embedding
+        self.embedding = embedding  # type: ignore[assignment]  # pyannote types it as a model name; here the object
         self.embedding_batch_size = embedding_batch_size
         self.embedding_exclude_overlap = False
-        self.plda = None
+        self.plda = None  # type: ignore[assignment]  # no PLDA: pyannote's own constructor always loads one
         self._plda = None
         self.klustering = "AgglomerativeClustering"
         self.der_variant = {"collar": 0.0, "skip_overlap": False}
-        duration = segmentation.specifications.duration
+        specifications = segmentation.specifications
+        assert isinstance(specifications, Specifications)  # a segmentation model has one task, not several
+        duration = specifications.duration
         self._segmentation = Inference(
             segmentation,
             duration=duration,
@@ -82,7 +86,7 @@ class StarterSpeakerDiarization(SpeakerDiarization):
             skip_aggregation=True,
             batch_size=segmentation_batch_size,
         )
-        if segmentation.specifications.powerset:
+        if specifications.powerset:
             self.segmentation = ParamDict(min_duration_off=Uniform(0.0, 1.0))
         else:
             self.segmentation = ParamDict(threshold=Uniform(0.1, 0.9), min_duration_off=Uniform(0.0, 1.0))

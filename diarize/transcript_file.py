@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from diarize.roles import decide_roles
 from models import CallDirection, Conversation, Role, Utterance, Word
+from models.errors import BadInput
 
 WORD_S = 0.4
 LINE_PAUSE_S = 0.6
@@ -33,7 +34,7 @@ _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 
 
-class TranscriptFileError(ValueError):
+class TranscriptFileError(BadInput, ValueError):
     """The transcript cannot be read; the message names the line or utterance and what is wrong with it."""
 
 

@@ -2,8 +2,9 @@
 
 Each endpoint verifies its sender, skips a call already taken in (before any download), fetches the recording and
 hands it to ingest.intake. Answers: 202 {"call_id", "duplicate": false} for a new call; 200 for a duplicate or an
-announcement with nothing to take in ({"ignored": reason}); 4xx {"detail": reason}; 503 with Retry-After when
-storage or the database is down.
+announcement with nothing to take in ({"ignored": reason}); 4xx {"detail": reason}; 502 when the recording's host
+failed; 503 with Retry-After when storage or the database is down. The refusals are raised as typed errors
+(RejectedRequest, DownloadUnavailable, IntakeUnavailable) and answered by the web app's exception handlers.
 """
 
 import json
@@ -11,16 +12,16 @@ import logging
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ingest import intake
-from ingest.deps import get_runtime
-from ingest.download import DownloadError, download_recording, safe_file_name
+from ingest.deps import RuntimeDep
+from ingest.download import download_recording, safe_file_name
 from ingest.providers import mango, s3_event, twilio, webhook, zadarma
 from ingest.providers.base import Ignored, ProviderRequest, RejectedRequest, bearer_token, configured, same_secret
 from models import IncomingCall
@@ -30,13 +31,11 @@ from pipeline.settings import Settings
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/ingest", tags=["ingest"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 # Provider callbacks are small forms or JSON documents; anything bigger is refused before it is held in memory.
 MAX_BODY_BYTES = 1 << 20
 # Room for the multipart boundaries and the meta field around an upload's file.
 MULTIPART_OVERHEAD = 1 << 16
-RETRY_AFTER_S = 30
 
 T = TypeVar("T")
 Prepare = Callable[[IncomingCall, Settings], Awaitable[IncomingCall]]
@@ -54,27 +53,9 @@ async def _read(request: Request) -> ProviderRequest:
     return ProviderRequest(method=request.method, url=str(request.url), headers=dict(request.headers), body=bytes(body))
 
 
-def _verified(
-    provider: str, parse: Callable[[ProviderRequest, Settings], T], request: ProviderRequest, settings: Settings
-) -> T:
-    try:
-        return parse(request, settings)
-    except RejectedRequest as exc:
-        log.warning("%s request rejected (%d): %s", provider, exc.status_code, exc.reason)
-        raise HTTPException(exc.status_code, exc.reason) from exc
-
-
 async def _intake(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run an intake function (blocking: database and storage) off the event loop, mapping its failures to HTTP."""
-    try:
-        return await run_in_threadpool(function, *args, **kwargs)
-    except intake.IntakeUnavailable as exc:
-        log.warning("intake unavailable: %s", exc)
-        # Only the kind of outage is told: the full reason may name internal hosts.
-        kind = str(exc).split(":", 1)[0]
-        raise HTTPException(503, f"{kind}, try again later", headers={"Retry-After": str(RETRY_AFTER_S)}) from exc
-    except intake.IntakeRejected as exc:
-        raise HTTPException(422, str(exc)) from exc
+    """Run an intake function (blocking: database and storage) off the event loop."""
+    return await run_in_threadpool(function, *args, **kwargs)
 
 
 def _answer(incoming: IncomingCall, result: intake.Intake) -> dict[str, Any]:
@@ -98,13 +79,9 @@ async def _take_in(incoming: IncomingCall, runtime: Runtime, prepare: Prepare | 
     if existing:
         return _response(_answer(incoming, intake.Intake(existing, duplicate=True)))
     with tempfile.TemporaryDirectory(prefix="callintel-ingest-", ignore_cleanup_errors=True) as tmp:
-        try:
-            if prepare is not None:
-                incoming = await prepare(incoming, runtime.settings)
-            path = await download_recording(incoming, runtime.settings, Path(tmp))
-        except (DownloadError, RejectedRequest) as exc:
-            log.warning("%s call %s: download failed: %s", incoming.provider, incoming.external_id, exc.reason)
-            raise HTTPException(exc.status_code, exc.reason) from exc
+        if prepare is not None:
+            incoming = await prepare(incoming, runtime.settings)
+        path = await download_recording(incoming, runtime.settings, Path(tmp))
         result = await _intake(intake.take_in, incoming, path, runtime, name=path.name)
     return _response(_answer(incoming, result))
 
@@ -120,13 +97,13 @@ async def _announced(
 
 @router.post("/twilio", summary="Twilio recording status callback")
 async def twilio_recording(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    announced = _verified("twilio", twilio.parse, await _read(request), runtime.settings)
+    announced = twilio.parse(await _read(request), runtime.settings)
     return await _announced(announced, runtime)
 
 
 @router.post("/mango/events/record/added", summary="MANGO OFFICE: a recording reached the cloud")
 async def mango_record_added(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    announced = _verified("mango", mango.parse_record_added, await _read(request), runtime.settings)
+    announced = mango.parse_record_added(await _read(request), runtime.settings)
     return await _announced(announced, runtime)
 
 
@@ -137,34 +114,31 @@ async def mango_other_event(event: str) -> dict[str, str]:
 
 @router.get("/zadarma", summary="Zadarma: notification URL check (zd_echo)", response_class=PlainTextResponse)
 async def zadarma_echo(request: Request, runtime: RuntimeDep) -> PlainTextResponse:
-    return PlainTextResponse(_verified("zadarma", zadarma.echo, await _read(request), runtime.settings))
+    return PlainTextResponse(zadarma.echo(await _read(request), runtime.settings))
 
 
 @router.post("/zadarma", summary="Zadarma PBX call notification")
 async def zadarma_event(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    announced = _verified("zadarma", zadarma.parse, await _read(request), runtime.settings)
+    announced = zadarma.parse(await _read(request), runtime.settings)
     return await _announced(announced, runtime, prepare=zadarma.with_recording_link)
 
 
 @router.post("/webhook", summary="Generic signed JSON webhook")
 async def generic_webhook(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    announced = _verified("webhook", webhook.parse, await _read(request), runtime.settings)
+    announced = webhook.parse(await _read(request), runtime.settings)
     return await _announced(announced, runtime)
 
 
 @router.post("/s3", summary="S3/MinIO bucket notification")
 async def bucket_event(request: Request, runtime: RuntimeDep) -> JSONResponse:
     calls = []
-    for incoming in _verified("s3", s3_event.parse, await _read(request), runtime.settings):
+    for incoming in s3_event.parse(await _read(request), runtime.settings):
         calls.append(_answer(incoming, await _intake(intake.take_in_object, incoming, runtime)))
     return JSONResponse({"calls": calls}, status_code=202 if any(not call["duplicate"] for call in calls) else 200)
 
 
 def _check_api_token(request: Request, settings: Settings) -> None:
-    try:
-        token = configured(settings.api_token, "uploads (CALLINTEL_API_TOKEN)")
-    except RejectedRequest as exc:
-        raise HTTPException(exc.status_code, exc.reason) from exc
+    token = configured(settings.api_token, "uploads (CALLINTEL_API_TOKEN)")
     sent = bearer_token(request.headers.get("authorization"))
     if sent is None:
         raise HTTPException(401, "missing Authorization: Bearer token")
@@ -202,7 +176,7 @@ async def upload_recording(request: Request, runtime: RuntimeDep) -> JSONRespons
         except json.JSONDecodeError as exc:
             raise HTTPException(422, f"meta is not valid JSON: {exc}") from exc
         except RejectedRequest as exc:
-            raise HTTPException(exc.status_code, f"meta: {exc.reason}") from exc
+            raise RejectedRequest(exc.status_code, f"meta: {exc.reason}") from exc
         incoming = IncomingCall(provider="upload", external_id=meta.call_id, info=meta.info())
         existing = await _intake(intake.find_existing, incoming, runtime)
         if existing:

@@ -18,7 +18,9 @@ from urllib.parse import unquote
 import httpx
 
 from ingest.intake import SUFFIXES
+from ingest.providers.base import RejectedRequest
 from models import IncomingCall
+from models.errors import Unavailable
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,13 +47,21 @@ TYPE_SUFFIXES = {
 }
 
 
-class DownloadError(Exception):
-    """A recording that could not be fetched: 422 when the request or the answer is wrong, 502 when upstream failed."""
+class DownloadError(RejectedRequest):
+    """A recording that cannot be fetched as announced (a host not allowed, a wrong answer): the sender gets 422."""
 
-    def __init__(self, reason: str, status_code: int = 422) -> None:
+    def __init__(self, reason: str) -> None:
+        super().__init__(422, reason)
+
+
+class DownloadUnavailable(Unavailable):
+    """The host serving the recording failed or did not answer: the sender gets 502 and may announce it again."""
+
+    status_code = 502
+
+    def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.status_code = status_code
 
 
 def host_allowed(host: str, patterns: list[str]) -> bool:
@@ -86,7 +96,7 @@ async def _addresses(url: httpx.URL, settings: Settings) -> list[str]:
         port = url.port or (443 if url.scheme == "https" else 80)
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
-        raise DownloadError(f"cannot resolve {host}: {exc.strerror}", 502) from exc
+        raise DownloadUnavailable(f"cannot resolve {host}: {exc.strerror}") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not settings.download_allow_private:
         # Every address is checked, not just the one used: a name that also points inward is not trusted at all.
@@ -122,7 +132,7 @@ async def _send(
             return await client.send(request, auth=auth, stream=True)
         except httpx.ConnectError as exc:
             failure = exc
-    raise DownloadError(f"cannot connect to {url.host}: {failure}", 502)
+    raise DownloadUnavailable(f"cannot connect to {url.host}: {failure}")
 
 
 async def _follow(
@@ -174,7 +184,7 @@ def _file_name(url: httpx.URL, content_type: str) -> str:
 async def _check_answer(url: httpx.URL, response: httpx.Response, max_bytes: int) -> str:
     """The answer's media type, once its status, type and announced size are acceptable."""
     if response.status_code >= 500:
-        raise DownloadError(f"{url.host} answered {response.status_code} {response.reason_phrase}", 502)
+        raise DownloadUnavailable(f"{url.host} answered {response.status_code} {response.reason_phrase}")
     if response.status_code != 200:
         raise DownloadError(f"{url.host} answered {response.status_code} {response.reason_phrase}")
     content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -213,7 +223,8 @@ async def _save(url: httpx.URL, response: httpx.Response, dest_dir: Path, max_by
 
 
 async def download_recording(incoming: IncomingCall, settings: Settings, dest_dir: Path) -> Path:
-    """Fetch incoming.recording_url into a new file in dest_dir and return its path, or raise DownloadError.
+    """Fetch incoming.recording_url into a new file in dest_dir and return its path, or raise DownloadError (422)
+    or DownloadUnavailable (502).
 
     dest_dir is the caller's, empty, and the caller removes it with whatever is left in it.
     """
@@ -234,6 +245,6 @@ async def download_recording(incoming: IncomingCall, settings: Settings, dest_di
                 finally:
                     await response.aclose()
         except (TimeoutError, httpx.TimeoutException) as exc:
-            raise DownloadError(f"download from {url.host} took over {limit:g} s", 502) from exc
+            raise DownloadUnavailable(f"download from {url.host} took over {limit:g} s") from exc
         except httpx.HTTPError as exc:
-            raise DownloadError(f"download from {url.host} failed: {exc}", 502) from exc
+            raise DownloadUnavailable(f"download from {url.host} failed: {exc}") from exc

@@ -6,13 +6,14 @@ from sqlalchemy import select
 
 from ingest.intake import link_directory, recording_key, sha256_of
 from models import CallInfo, CallStatus, Stage
+from models.errors import BadInput
 from pipeline.db import Call, Recording
 from pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
 
-class IngestError(ValueError):
+class IngestError(BadInput, ValueError):
     """A recording that cannot be taken in at all (nothing is stored)."""
 
 

@@ -15,12 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from ingest.providers.base import RejectedRequest
 from models import CallInfo, CallStatus, IncomingCall, Stage
+from models.errors import Unavailable
 from pipeline.db import Call, Recording, Team
 from pipeline.directory import find_rep
 from pipeline.queue.dispatch import send_stage
 from pipeline.runtime import Runtime
-from pipeline.storage import StorageError
+from pipeline.storage import NoSuchObject, StorageError
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +35,20 @@ class Intake:
     duplicate: bool
 
 
-class IntakeUnavailable(RuntimeError):
-    """Storage or the database is down: nothing was kept, the sender should try again later."""
+class IntakeUnavailable(Unavailable, RuntimeError):
+    """Storage or the database is down: nothing was kept, the sender should try again later.
+    `kind` ("storage" or "database") is all a sender is told: the detail may name internal hosts."""
+
+    def __init__(self, kind: str, detail: object) -> None:
+        super().__init__(f"{kind} unavailable: {detail}")
+        self.kind = kind
 
 
-class IntakeRejected(ValueError):
-    """The recording itself is unusable (empty): the sender gets a 4xx."""
+class IntakeRejected(RejectedRequest, ValueError):
+    """The recording itself is unusable (empty, or no such object in the bucket): the sender gets a 422."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(422, reason)
 
 
 def sha256_of(path: Path) -> str:
@@ -78,7 +88,7 @@ def find_existing(incoming: IncomingCall, runtime: Runtime) -> str | None:
                 select(Call.id).where(Call.provider == incoming.provider, Call.external_id == incoming.external_id)
             )
     except OperationalError as exc:
-        raise IntakeUnavailable(f"database unavailable: {exc.orig}") from exc
+        raise IntakeUnavailable("database", exc.orig) from exc
 
 
 def _existing(session: Session, incoming: IncomingCall, sha: str) -> str | None:
@@ -149,9 +159,9 @@ def take_in(incoming: IncomingCall, path: Path, runtime: Runtime, *, name: str |
             raise
         return Intake(existing, duplicate=True)
     except StorageError as exc:
-        raise IntakeUnavailable(f"storage unavailable: {exc}") from exc
+        raise IntakeUnavailable("storage", exc) from exc
     except OperationalError as exc:
-        raise IntakeUnavailable(f"database unavailable: {exc.orig}") from exc
+        raise IntakeUnavailable("database", exc.orig) from exc
     log.info("took in %s call %s", incoming.provider, incoming.external_id or "-", extra={"call_id": call_id})
     try:
         send_stage(runtime, call_id, Stage.transcribe)
@@ -175,8 +185,8 @@ def take_in_object(incoming: IncomingCall, runtime: Runtime) -> Intake:
         path = Path(tmp) / (Path(incoming.object_key).name or "recording")
         try:
             download(incoming.bucket, incoming.object_key, path)
+        except NoSuchObject as exc:
+            raise IntakeRejected(f"{incoming.bucket}/{incoming.object_key}: no such object") from exc
         except StorageError as exc:
-            if "no object" in str(exc):
-                raise IntakeRejected(f"{incoming.bucket}/{incoming.object_key}: no such object") from exc
-            raise IntakeUnavailable(f"storage unavailable: {exc}") from exc
+            raise IntakeUnavailable("storage", exc) from exc
         return take_in(incoming, path, runtime)

@@ -1,7 +1,9 @@
 """run_stage: load a call's inputs by id, call the stage's core, store its output, mark the next stage due.
 
 Embedded mode calls it in a loop; service mode wraps it in queue workers. Every stage overwrites its own output,
-so running a stage twice for the same call gives the same stored result.
+so running a stage twice for the same call gives the same stored result. A failure is re-raised as
+`BadCallInput` (the call fails at once) or `StageUnavailable` (worth another try), decided by its type under the
+policy in models/errors.py.
 """
 
 import logging
@@ -26,6 +28,7 @@ from models import (
     Stage,
     Transcript,
 )
+from models.errors import BadInput, CallintelError, Unavailable, worth_retrying
 from pipeline import __version__
 from pipeline.call_setup import CallSetup, load_call, resolve_fields, resolve_script
 from pipeline.db import Call, CallResultRow, CallSignalRow, Proposal, ScorecardItemRow, StageRun
@@ -40,18 +43,29 @@ log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 
 
-class StageFailed(RuntimeError):
-    """A stage could not finish. `permanent`: the call's input is at fault, so trying again cannot help."""
+class StageFailed(CallintelError, RuntimeError):
+    """A stage could not finish; raised as one of the two kinds below, chosen by the type of what went wrong."""
 
-    def __init__(self, call_id: str, stage: Stage, reason: str, *, permanent: bool = True) -> None:
+    def __init__(self, call_id: str, stage: Stage, reason: str) -> None:
         super().__init__(f"{stage}: {reason}")
         self.call_id = call_id
         self.stage = stage
         self.reason = reason
-        self.permanent = permanent
 
 
-class StageNotDue(RuntimeError):
+class BadCallInput(StageFailed, BadInput):
+    """The call's input is at fault (undecodable audio, a broken script): the call has failed with the reason."""
+
+
+class StageUnavailable(StageFailed, Unavailable):
+    """Something the stage needs was unavailable, or the failure was unexpected: another try may pass."""
+
+
+class NoSuchCall(BadInput, LookupError):
+    """No call with that id: deleted, or never taken in."""
+
+
+class StageNotDue(BadInput, RuntimeError):
     """The stage is not the call's next one: a repeated or late message, nothing to do."""
 
 
@@ -233,15 +247,16 @@ STAGES: dict[Stage, Callable[[Runtime, CallSetup], _Outcome]] = {
 def run_stage(call_id: str, stage: Stage, runtime: Runtime | None = None, *, will_retry: bool = False) -> Stage | None:
     """Run one stage of one call; returns the stage now due, or None when the call is done.
 
-    Raises StageNotDue when `stage` is not the call's next stage, and StageFailed when it fails. A failure is final
-    (the call is marked failed and a call.failed event recorded) when it is permanent or `will_retry` is False.
+    Raises NoSuchCall, StageNotDue when `stage` is not the call's next stage, and BadCallInput or StageUnavailable
+    when it fails. A failure is final (the call is marked failed and a call.failed event recorded) when it is bad
+    input or `will_retry` is False.
     """
     runtime = runtime or default_runtime()
     started = time.perf_counter()
     with runtime.db.session() as session:
         row = session.get(Call, call_id)
         if row is None:
-            raise KeyError(f"no call {call_id}")
+            raise NoSuchCall(f"no call {call_id}")
         if row.next_stage != stage:
             raise StageNotDue(f"call {call_id}: {stage} is not due (next: {row.next_stage or 'nothing'})")
         row.status = CallStatus.processing
@@ -265,12 +280,12 @@ def run_stage(call_id: str, stage: Stage, runtime: Runtime | None = None, *, wil
             runtime.storage.put_bytes(output_key(call_id, name), obj.model_dump_json(indent=1).encode())
     except Exception as exc:
         reason = str(exc) or type(exc).__name__
-        # Bad input (undecodable audio, a broken script) is a ValueError; anything else may pass on a retry.
-        permanent = isinstance(exc, ValueError)
-        final = permanent or not will_retry
+        retryable = worth_retrying(exc)
+        final = not (retryable and will_retry)
         _finish(runtime, call_id, stage, run_id, started, error=f"{stage}: {reason}", final=final)
         log.warning("stage %s failed%s: %s", stage, "" if final else " (will retry)", reason, extra=extra)
-        raise StageFailed(call_id, stage, reason, permanent=permanent) from exc
+        failure = StageUnavailable if retryable else BadCallInput
+        raise failure(call_id, stage, reason) from exc
     next_stage = stage.next()
     try:
         _finish(runtime, call_id, stage, run_id, started, next_stage=next_stage, write_db=outcome.write_db)

@@ -25,4 +25,4 @@ def declare_publish_actor(broker: dramatiq.Broker, runtime: Runtime) -> dramatiq
         handle_publish(runtime, call_id)
 
     # No dramatiq retries: the delivery rows carry their own attempts and backoff, which survive a restart.
-    return dramatiq.actor(publish, actor_name=PUBLISH, queue_name=PUBLISH, broker=broker, max_retries=0)
+    return dramatiq.actor(actor_name=PUBLISH, queue_name=PUBLISH, broker=broker, max_retries=0)(publish)

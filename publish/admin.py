@@ -56,7 +56,7 @@ def _view(delivery: Delivery) -> DeliveryView:
         call_id=delivery.event.call_id,
         subscriber_url=delivery.subscriber.url if delivery.subscriber else None,
         crm=f"{crm.kind} connection {crm.id}" if crm else None,
-        status=delivery.status,  # type: ignore[arg-type]
+        status=delivery.status,
         attempts=delivery.attempts,
         next_attempt_at=utc(delivery.next_attempt_at),
         last_error=delivery.last_error,

@@ -178,6 +178,14 @@ def _claim(session: Session, call_id: str | None, cutoff: datetime) -> Delivery 
     return session.scalars(query).first()
 
 
+def _refused(exc: BaseException) -> bool:
+    """Whether a connect error was the subscriber's host refusing the connection (httpx wraps the OS error)."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, ConnectionRefusedError):
+        cause = cause.__cause__ or cause.__context__
+    return cause is not None
+
+
 def _send(http: httpx.Client, settings: Settings, delivery: Delivery, at: datetime) -> str | None:
     """POST the event; None when the subscriber took it, else a short reason."""
     event, subscriber = delivery.event, delivery.subscriber
@@ -198,7 +206,7 @@ def _send(http: httpx.Client, settings: Settings, delivery: Delivery, at: dateti
     except httpx.TimeoutException:
         return f"timed out after {timeout:g} s"
     except httpx.ConnectError as exc:
-        return "connection refused" if "refused" in str(exc).lower() else f"could not connect: {exc}"
+        return "connection refused" if _refused(exc) else f"could not connect: {exc}"
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         # Counted as a failed attempt like any other, so one broken row cannot stall the rounds behind it.
         return f"{type(exc).__name__}: {exc}"

@@ -16,6 +16,7 @@ from av.audio.stream import AudioStream
 from av.container import InputContainer
 
 from models import AudioInfo
+from models.errors import BadInput
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ SAMPLE_RATE = 16000
 MAX_CHANNELS = 2
 
 
-class AudioError(ValueError):
+class AudioError(BadInput, ValueError):
     """A recording that cannot be decoded; the message names the file and the problem."""
 
     def __init__(self, path: Path, problem: str) -> None:

@@ -2,6 +2,8 @@
 
 from faster_whisper.tokenizer import _LANGUAGE_CODES
 
+from models.errors import BadInput
+
 SUPPORTED_LANGUAGES = frozenset({"ru", "en"})
 """The languages callintel is built and tested for: scripts, summaries and UI text exist in these."""
 
@@ -9,7 +11,7 @@ RECOGNISABLE_LANGUAGES = frozenset(_LANGUAGE_CODES)
 """Every language code Whisper knows; a call may be forced to any of them."""
 
 
-class UnknownLanguage(ValueError):
+class UnknownLanguage(BadInput, ValueError):
     """A language code no recogniser knows."""
 
     def __init__(self, language: str) -> None:

@@ -11,10 +11,14 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from ingest.api import router as ingest_router
+from ingest.download import DownloadUnavailable
+from ingest.intake import IntakeUnavailable
+from ingest.providers.base import RejectedRequest
 from pipeline import __version__
 from pipeline.runtime import Runtime, default_runtime
 from pipeline.storage import StorageError
 from web.auth import LoginNeeded
+from web.deps import set_runtime
 from web.i18n import Translator
 from web.metrics import metrics_registry
 from web.pages import admin, approvals, call_audio, calls, login, team
@@ -29,11 +33,22 @@ RETRY_AFTER_S = 30
 
 async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     # Only the kind of outage is told: the full reason may name internal hosts.
-    kind = "storage" if isinstance(exc, StorageError) else "database"
+    if isinstance(exc, IntakeUnavailable):
+        kind = exc.kind
+    else:
+        kind = "storage" if isinstance(exc, StorageError) else "database"
     log.warning("%s %s: %s unavailable: %s", request.method, request.url.path, kind, exc)
     return JSONResponse(
         {"detail": f"{kind} unavailable, try again later"}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)}
     )
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    """A request refused with its own status and reason (ingest's RejectedRequest and its kinds, a recording host
+    that failed): answered as an HTTPException would be, so every refusal reads the same."""
+    assert isinstance(exc, RejectedRequest | DownloadUnavailable)
+    log.warning("%s %s refused (%d): %s", request.method, request.url.path, exc.status_code, exc.reason)
+    return await _http_error(request, HTTPException(exc.status_code, exc.reason))
 
 
 async def _to_login(request: Request, exc: Exception) -> Response:
@@ -62,10 +77,14 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
         version=__version__,
         description="Call intelligence for sales teams: recordings in, transcripts, scorecards and CRM proposals out.",
     )
-    app.state.runtime = runtime or default_runtime()
-    app.state.metrics_registry = metrics_registry(app.state.runtime)
+    runtime = runtime or default_runtime()
+    set_runtime(app, runtime)
+    app.state.metrics_registry = metrics_registry(runtime)
     app.add_exception_handler(StorageError, _unavailable)
     app.add_exception_handler(OperationalError, _unavailable)
+    app.add_exception_handler(IntakeUnavailable, _unavailable)
+    app.add_exception_handler(RejectedRequest, _refused)
+    app.add_exception_handler(DownloadUnavailable, _refused)
     app.add_exception_handler(LoginNeeded, _to_login)
     app.add_exception_handler(HTTPException, _http_error)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

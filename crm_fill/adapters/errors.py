@@ -3,12 +3,16 @@
 A `RetryableCRMError` (rate limit, 5xx, timeout, lost connection) is worth sending again later, after
 `retry_after_s` when the CRM said how long to wait. A `PermanentCRMError` (validation, no access, no such deal,
 a field with no CRM mapping, a connection whose tokens were revoked) fails the same way every time until a person
-changes something. Messages name the CRM, the request and the problem; they never carry a token or a secret URL.
+changes something. They are the two branches of the project's failure policy (models/errors.py): retryable is
+`Unavailable`, permanent is `BadInput`. Messages name the CRM, the request and the problem; they never carry a
+token or a secret URL.
 """
 
+from models.errors import BadInput, CallintelError, Unavailable
 
-class CRMError(Exception):
-    """A CRM request that did not do what was asked."""
+
+class CRMError(CallintelError):
+    """A CRM request that did not do what was asked; never raised itself, always as one of the two kinds below."""
 
     def __init__(self, crm: str, message: str, *, status: int | None = None):
         super().__init__(f"{crm}: {message}")
@@ -16,7 +20,7 @@ class CRMError(Exception):
         self.status = status
 
 
-class RetryableCRMError(CRMError):
+class RetryableCRMError(CRMError, Unavailable):
     """Send it again later: the CRM was busy, rate-limited the account, failed or did not answer in time."""
 
     def __init__(self, crm: str, message: str, *, status: int | None = None, retry_after_s: float | None = None):
@@ -24,7 +28,7 @@ class RetryableCRMError(CRMError):
         self.retry_after_s = retry_after_s
 
 
-class PermanentCRMError(CRMError):
+class PermanentCRMError(CRMError, BadInput):
     """Sending it again would fail the same way: the request itself, the access or the setup is wrong."""
 
 

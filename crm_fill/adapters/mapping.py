@@ -28,13 +28,14 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from crm_fill.adapters.errors import MappingError
 from models import FieldSchema, FieldType
+from models.errors import BadInput
 
 CRMName = Literal["amocrm", "bitrix24", "hubspot", "webhook"]
 
 _MONEY = re.compile(r"^(?P<amount>-?\d+(?:\.\d+)?)(?: (?P<currency>[A-Z]{3}))?$")
 
 
-class FieldMapError(ValueError):
+class FieldMapError(BadInput, ValueError):
     """A field map file that cannot be read or does not fit the field schema; the message names the problem."""
 
 

@@ -11,10 +11,12 @@ from typing import Any, TypeVar, get_args
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, SecretStr
 
+from models.errors import BadInput
+
 Connection = TypeVar("Connection", bound=BaseModel)
 
 
-class SecretKeyError(ValueError):
+class SecretKeyError(BadInput, ValueError):
     """A key that is not a Fernet key, or sealed text that this key did not seal (or that was altered)."""
 
 

@@ -7,9 +7,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import SecretStr, ValidationError
 
+from models.errors import BadInput
 
-class RejectedRequest(Exception):
-    """A request that is not taken: unsigned, wrongly signed, malformed, or for a provider not configured."""
+
+class RejectedRequest(BadInput):
+    """A request that is not taken: unsigned, wrongly signed, malformed, or for a provider not configured.
+    The web app answers it with `status_code` and {"detail": reason}."""
 
     def __init__(self, status_code: int, reason: str) -> None:
         super().__init__(reason)

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import httpx
 
-from ingest.download import DownloadError
+from ingest.download import DownloadError, DownloadUnavailable
 from ingest.providers.base import Ignored, ProviderRequest, RejectedRequest, configured, same_secret
 from models import CallDirection, CallInfo, IncomingCall
 from pipeline.settings import Settings
@@ -113,9 +113,9 @@ async def with_recording_link(incoming: IncomingCall, settings: Settings) -> Inc
         async with httpx.AsyncClient(timeout=settings.download_timeout_s) as client:
             response = await client.get(url, params=sorted(params.items()), headers=headers)
     except httpx.HTTPError as exc:
-        raise DownloadError(f"Zadarma API unreachable: {exc}", 502) from exc
+        raise DownloadUnavailable(f"Zadarma API unreachable: {exc}") from exc
     if response.status_code >= 500:
-        raise DownloadError(f"Zadarma API answered {response.status_code}", 502)
+        raise DownloadUnavailable(f"Zadarma API answered {response.status_code}")
     try:
         answer = response.json()
     except ValueError:

@@ -1,6 +1,8 @@
 import dramatiq
 from dramatiq.middleware import CurrentMessage
 
+from models.errors import BadInput
+
 # Speech stages go to 'gpu' or 'cpu' (chosen per deployment, consumed per worker), analysis to 'llm',
 # deliveries to 'publish'. Every process declares all of them so any can send to any.
 QUEUES = ("gpu", "cpu", "llm", "publish")
@@ -9,7 +11,7 @@ QUEUES = ("gpu", "cpu", "llm", "publish")
 MAX_PRIORITY = 3
 
 
-class BrokerURLError(ValueError):
+class BrokerURLError(BadInput, ValueError):
     pass
 
 
@@ -47,7 +49,7 @@ def queue_depths(broker: dramatiq.Broker) -> dict[str, int]:
         # only found out on the next use: reconnect once.
         if not hasattr(type(broker), "connection"):
             raise
-        del broker.connection  # type: ignore[attr-defined]
+        del broker.connection  # type: ignore[attr-defined]  # RabbitmqBroker's property: deleting drops the dead connection
         return _depths(broker)
 
 
@@ -59,7 +61,8 @@ def _depths(broker: dramatiq.Broker) -> dict[str, int]:
             ready, delayed, _dead = counter(queue)
             depths[queue] = ready + delayed
         elif hasattr(broker, "client"):
-            depths[queue] = int(broker.client.llen(f"{broker.namespace}:{queue}"))  # type: ignore[attr-defined]
+            key = f"{broker.namespace}:{queue}"  # type: ignore[attr-defined]  # a RedisBroker's, not on Broker
+            depths[queue] = int(broker.client.llen(key))
         elif hasattr(broker, "queues") and queue in broker.queues:
-            depths[queue] = broker.queues[queue].qsize()  # type: ignore[attr-defined]
+            depths[queue] = broker.queues[queue].qsize()
     return depths

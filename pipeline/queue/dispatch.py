@@ -25,7 +25,7 @@ STAGE_PRIORITY = {stage: index for index, stage in enumerate(Stage)}
 
 def send_stage(runtime: Runtime, call_id: str, stage: Stage) -> None:
     """Queue a call's stage and note when, so the reconciler can tell a waiting call from a forgotten one."""
-    message = dramatiq.Message(
+    message: dramatiq.Message[None] = dramatiq.Message(
         queue_name=queue_for(stage, runtime.settings),
         actor_name=str(stage),
         args=(call_id,),
@@ -42,5 +42,7 @@ def send_stage(runtime: Runtime, call_id: str, stage: Stage) -> None:
 
 def send_publish(runtime: Runtime, call_id: str | None, *, delay_s: float | None = None) -> None:
     """Ask a publish worker to deliver a call's pending events (all due events when call_id is None)."""
-    message = dramatiq.Message(queue_name=PUBLISH, actor_name=PUBLISH, args=(call_id,), kwargs={}, options={})
+    message: dramatiq.Message[None] = dramatiq.Message(
+        queue_name=PUBLISH, actor_name=PUBLISH, args=(call_id,), kwargs={}, options={}
+    )
     runtime.broker.enqueue(message, delay=int(delay_s * 1000) if delay_s else None)

@@ -3,9 +3,19 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
+from models.errors import BadInput, CallintelError, Unavailable
 
-class StorageError(RuntimeError):
-    """An object could not be read or written."""
+
+class StorageError(CallintelError, RuntimeError):
+    """An object could not be read or written; raised as one of the two kinds below."""
+
+
+class StorageUnavailable(StorageError, Unavailable):
+    """The storage server failed or could not be reached: the same request may pass later."""
+
+
+class NoSuchObject(StorageError, BadInput):
+    """No object under that key (or a key that cannot name one): asking again finds nothing either."""
 
 
 class Storage(Protocol):

@@ -1,11 +1,12 @@
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
-from pipeline.storage.base import StorageError
+from pipeline.storage.base import NoSuchObject
 
 
 class LocalStorage:
@@ -18,16 +19,16 @@ class LocalStorage:
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()
         if not path.is_relative_to(self.root.resolve()):
-            raise StorageError(f"key escapes the storage root: {key!r}")
+            raise NoSuchObject(f"key escapes the storage root: {key!r}")
         return path
 
-    def _atomic_write(self, key: str, write: object) -> None:
+    def _atomic_write(self, key: str, write: Callable[[BinaryIO], object]) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         try:
             with os.fdopen(fd, "wb") as out:
-                write(out)  # type: ignore[operator]
+                write(out)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -37,9 +38,9 @@ class LocalStorage:
         self._atomic_write(key, lambda out: out.write(data))
 
     def put_file(self, key: str, path: Path) -> None:
-        def copy(out: object) -> None:
+        def copy(out: BinaryIO) -> None:
             with path.open("rb") as src:
-                shutil.copyfileobj(src, out)  # type: ignore[arg-type]
+                shutil.copyfileobj(src, out)
 
         self._atomic_write(key, copy)
 
@@ -47,7 +48,7 @@ class LocalStorage:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError as exc:
-            raise StorageError(f"no object {key!r} in {self.root}") from exc
+            raise NoSuchObject(f"no object {key!r} in {self.root}") from exc
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -66,5 +67,5 @@ class LocalStorage:
     def local_path(self, key: str) -> Iterator[Path]:
         path = self._path(key)
         if not path.is_file():
-            raise StorageError(f"no object {key!r} in {self.root}")
+            raise NoSuchObject(f"no object {key!r} in {self.root}")
         yield path

@@ -6,16 +6,17 @@ from pathlib import Path
 
 from minio import Minio
 from minio.error import S3Error
+from urllib3 import PoolManager
 from urllib3.exceptions import HTTPError
 
-from pipeline.storage.base import StorageError
+from pipeline.storage.base import NoSuchObject, StorageUnavailable
 
 # A down or unreachable server must fail a request in seconds (the webhook answers 503), not hang it.
 _HTTP_TIMEOUT_S = 10.0
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchBucket"}
 
 
-def _http_client() -> object:
+def _http_client() -> PoolManager:
     import urllib3
 
     return urllib3.PoolManager(
@@ -45,7 +46,7 @@ class S3Storage:
             secret_key=secret_key,
             secure=secure,
             region=region,
-            http_client=_http_client(),  # type: ignore[arg-type]
+            http_client=_http_client(),
         )
 
     def ensure_bucket(self) -> None:
@@ -59,10 +60,10 @@ class S3Storage:
             yield
         except S3Error as exc:
             if exc.code in _MISSING:
-                raise StorageError(f"no object {what} in bucket {self.bucket!r}") from exc
-            raise StorageError(f"S3 error on {what}: {exc.code}: {exc.message}") from exc
+                raise NoSuchObject(f"no object {what} in bucket {self.bucket!r}") from exc
+            raise StorageUnavailable(f"S3 error on {what}: {exc.code}: {exc.message}") from exc
         except (HTTPError, OSError) as exc:
-            raise StorageError(f"S3 server unreachable ({what}): {exc}") from exc
+            raise StorageUnavailable(f"S3 server unreachable ({what}): {exc}") from exc
 
     def put_bytes(self, key: str, data: bytes) -> None:
         with self._errors(key):
@@ -85,10 +86,8 @@ class S3Storage:
         try:
             with self._errors(key):
                 self.client.stat_object(self.bucket, key)
-        except StorageError as exc:
-            if isinstance(exc.__cause__, S3Error) and exc.__cause__.code in _MISSING:
-                return False
-            raise
+        except NoSuchObject:
+            return False
         return True
 
     def delete(self, key: str) -> None:

@@ -7,9 +7,10 @@ from typing import Any, Protocol, runtime_checkable
 import jsonschema
 
 from models import ModelInfo
+from models.errors import Unavailable
 
 
-class LLMError(RuntimeError):
+class LLMError(Unavailable, RuntimeError):
     """A request to the LLM failed, timed out, or gave output that does not match the requested schema."""
 
 

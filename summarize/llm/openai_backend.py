@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from models import ModelInfo
+from models.errors import Unavailable
 from summarize.llm.base import LLMError, schema_errors
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ CHARS_PER_TOKEN = 3
 _MESSAGE_OVERHEAD_TOKENS = 8
 
 
-class _Retryable(Exception):
+class _Retryable(Unavailable):
     """One attempt failed in a way a second attempt may not."""
 
     def __init__(self, problem: str, reply: str | None = None):
