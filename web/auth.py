@@ -9,27 +9,26 @@
 
 A rep sees their own calls, a head of sales (ROP) their team's, an admin all. A call someone may not see answers
 404, the same as a call that does not exist.
+
+The FastAPI dependencies that apply these rules to a request are in web.deps.
 """
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import HTTPException, Request
 from sqlalchemy import ColumnElement, false
 
 from ingest.providers.base import same_secret
+from models.errors import BadInput
 from pipeline.db import Call, User
-from services.accounts import UserRole, any_users, session_user, token_user
+from pipeline.runtime import Runtime
+from services.accounts import UserRole, session_user
 
 SESSION_COOKIE = "callintel_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-_bearer = HTTPBearer(auto_error=False, description="A user's API token, or CALLINTEL_API_TOKEN.")
 
 
 @dataclass(frozen=True)
@@ -77,18 +76,19 @@ class Viewer:
         return self.role is UserRole.admin or (self.role is UserRole.rop and team_id == self.team_id)
 
 
-class LoginNeeded(Exception):
+class LoginNeeded(BadInput):
     """A page asked for without a session: the app answers with a redirect to the login page."""
 
     def __init__(self, next_path: str) -> None:
         self.location = f"/login?next={quote(next_path, safe='/')}"
 
 
-def _session_viewer(request: Request) -> Viewer | None:
+def session_viewer(request: Request, runtime: Runtime) -> Viewer | None:
+    """The user of the request's session cookie; None without a live session."""
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    with request.app.state.runtime.db.session() as session:
+    with runtime.db.session() as session:
         found = session_user(session, token)
         if found is None:
             return None
@@ -96,65 +96,14 @@ def _session_viewer(request: Request) -> Viewer | None:
         return Viewer.of(user, user.login, row.csrf_token)
 
 
-async def _check_csrf(request: Request, viewer: Viewer) -> None:
+async def check_csrf(request: Request, viewer: Viewer) -> None:
+    """403 for a write from a session that does not carry the session's CSRF token."""
     if request.method not in _UNSAFE:
         return
-    sent = request.headers.get(CSRF_HEADER)
+    sent: object = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
         sent = (await request.form()).get(CSRF_FIELD)
     if not isinstance(sent, str) or viewer.csrf_token is None or not same_secret(sent, viewer.csrf_token):
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
-
-
-async def api_viewer(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Viewer:
-    """The JSON API's caller: a bearer token, or a browser session (with its CSRF token on writes)."""
-    runtime = request.app.state.runtime
-    deployment_token = runtime.settings.api_token
-    configured = deployment_token is not None and bool(deployment_token.get_secret_value())
-    if credentials is not None:
-        if configured and same_secret(credentials.credentials, deployment_token.get_secret_value()):
-            return Viewer(role=UserRole.admin, name="CALLINTEL_API_TOKEN", actor="deployment token")
-        with runtime.db.session() as session:
-            found = token_user(session, credentials.credentials)
-            if found is not None:
-                user, token = found
-                return Viewer.of(user, f"{user.login} (token '{token.name}')")
-        raise HTTPException(401, "wrong bearer token", headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
-    viewer = _session_viewer(request)
-    if viewer is not None:
-        await _check_csrf(request, viewer)
-        return viewer
-    if not configured:
-        with runtime.db.session() as session:
-            if not any_users(session):
-                return Viewer(role=UserRole.admin, name="open API", actor="open API")
-    raise HTTPException(401, "missing Authorization: Bearer token", headers={"WWW-Authenticate": "Bearer"})
-
-
-async def page_viewer(request: Request) -> Viewer:
-    """A page's user, from the session cookie; no session: to the login page, then back."""
-    viewer = _session_viewer(request)
-    if viewer is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise LoginNeeded(target if request.method == "GET" else "/")
-    await _check_csrf(request, viewer)
-    return viewer
-
-
-def require_role(*roles: UserRole) -> Callable[[Viewer], Awaitable[Viewer]]:
-    """A page or API dependency that lets only these roles through (403 for the others)."""
-
-    async def check(viewer: Annotated[Viewer, Depends(page_viewer)]) -> Viewer:
-        if viewer.role not in roles:
-            raise HTTPException(403, "your role may not open this page")
-        return viewer
-
-    return check
-
-
-ApiViewer = Annotated[Viewer, Depends(api_viewer)]
-PageViewer = Annotated[Viewer, Depends(page_viewer)]

@@ -4,8 +4,8 @@ does. Admins only; each area lives in its own module."""
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from web.deps import AdminViewer
 from web.pages import admin_crm, admin_quality, admin_scripts, admin_teams, admin_users
-from web.pages.admin_access import AdminViewer
 from web.pages.render import render
 
 router = APIRouter(prefix="/app/admin", include_in_schema=False)

@@ -1,15 +1,7 @@
-"""What every admin page shares: only admins get in (403 for the others), and the one-word notices a page may show
-after a redirect."""
+"""What every admin page shares: the one-word notices a page may show after a redirect. (Only admins get in:
+`web.deps.AdminViewer`.)"""
 
-from typing import Annotated
-
-from fastapi import Depends
 from fastapi.responses import RedirectResponse
-
-from services.accounts import UserRole
-from web.auth import Viewer, require_role
-
-AdminViewer = Annotated[Viewer, Depends(require_role(UserRole.admin))]
 
 NOTICES = frozenset(
     {"user_added", "user_deactivated", "token_revoked", "team_saved", "script_stored", "field_map_saved"}

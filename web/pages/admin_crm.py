@@ -2,7 +2,7 @@
 checks them (`crm_fill.adapters.parse_field_map`, then `services.crm_connections.set_field_map` against the team's
 field schema). Secrets are never read here."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -10,25 +10,30 @@ from fastapi.responses import HTMLResponse, Response
 
 from crm_fill.adapters import FieldMapError, parse_field_map
 from pipeline.db import CRMConnection
+from pipeline.runtime import Runtime
 from services.crm_connections import CRMConnectionError, list_connections, set_field_map
 from web.auth import Viewer
-from web.pages.admin_access import AdminViewer, back, notice_of
+from web.deps import AdminViewer, RuntimeDep, SessionDep
+from web.pages.admin_access import back, notice_of
 from web.pages.render import render
 
 router = APIRouter()
 
 
 @router.get("/crm")
-def crm_page(request: Request, viewer: AdminViewer) -> HTMLResponse:
-    with request.app.state.runtime.db.session() as session:
-        connections = list_connections(session)
-    return render(request, viewer, "admin_crm.html", connections=connections)
+def crm_page(request: Request, viewer: AdminViewer, session: SessionDep) -> HTMLResponse:
+    return render(request, viewer, "admin_crm.html", connections=list_connections(session))
 
 
 def _map_page(
-    request: Request, viewer: Viewer, connection_id: int, status_code: int = 200, **context: object
+    request: Request,
+    runtime: Runtime,
+    viewer: Viewer,
+    connection_id: int,
+    status_code: int = 200,
+    **context: Any,
 ) -> HTMLResponse:
-    with request.app.state.runtime.db.session() as session:
+    with runtime.db.session() as session:
         row = session.get(CRMConnection, connection_id)
         if row is None:
             raise HTTPException(404, f"no CRM connection {connection_id}")
@@ -48,19 +53,24 @@ def _map_page(
 
 
 @router.get("/crm/{connection_id}")
-def field_map_page(request: Request, viewer: AdminViewer, connection_id: int, notice: str | None = None) -> Response:
-    return _map_page(request, viewer, connection_id, notice=notice_of(notice))
+def field_map_page(
+    request: Request, viewer: AdminViewer, runtime: RuntimeDep, connection_id: int, notice: str | None = None
+) -> Response:
+    return _map_page(request, runtime, viewer, connection_id, notice=notice_of(notice))
 
 
 @router.post("/crm/{connection_id}")
 def save_field_map(
-    request: Request, viewer: AdminViewer, connection_id: int, text: Annotated[str, Form(max_length=200_000)]
+    request: Request,
+    viewer: AdminViewer,
+    runtime: RuntimeDep,
+    connection_id: int,
+    text: Annotated[str, Form(max_length=200_000)],
 ) -> Response:
-    runtime = request.app.state.runtime
     try:
         field_map = parse_field_map(text, "field map")
         with runtime.db.session() as session:
             set_field_map(session, runtime.settings, connection_id, field_map)
     except (FieldMapError, CRMConnectionError) as exc:
-        return _map_page(request, viewer, connection_id, 422, error=str(exc), text=text)
+        return _map_page(request, runtime, viewer, connection_id, 422, error=str(exc), text=text)
     return back(f"/app/admin/crm/{connection_id}", "field_map_saved")

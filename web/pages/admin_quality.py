@@ -5,15 +5,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from services.ai_quality import field_acceptance, item_override_rates
-from web.pages.admin_access import AdminViewer
+from web.deps import AdminViewer, SessionDep
 from web.pages.render import render
 
 router = APIRouter()
 
 
 @router.get("/quality")
-def quality_page(request: Request, viewer: AdminViewer) -> HTMLResponse:
-    with request.app.state.runtime.db.session() as session:
-        fields = field_acceptance(session)
-        items = sorted(item_override_rates(session), key=lambda rate: (-rate.rate, rate.script_id, rate.item_id))
+def quality_page(request: Request, viewer: AdminViewer, session: SessionDep) -> HTMLResponse:
+    fields = field_acceptance(session)
+    items = sorted(item_override_rates(session), key=lambda rate: (-rate.rate, rate.script_id, rate.item_id))
     return render(request, viewer, "admin_quality.html", fields=fields, items=items)

@@ -2,7 +2,7 @@
 the same parser the pipeline uses (`scoring_scripts.loader.parse_script`) and, when valid, stored as a new version
 under its own `id` and `version`. A script with an error is not stored: the page shows the parser's message."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
@@ -10,9 +10,11 @@ from sqlalchemy import select
 
 from pipeline.db import StoredDocument
 from pipeline.directory import DirectoryError, store_document, stored_document
+from pipeline.runtime import Runtime
 from scoring_scripts.loader import BUILTIN_SCRIPTS, SCRIPTS_DIR, ScriptError, parse_script
 from web.auth import Viewer
-from web.pages.admin_access import AdminViewer, back, notice_of
+from web.deps import AdminViewer, RuntimeDep
+from web.pages.admin_access import back, notice_of
 from web.pages.render import render
 
 router = APIRouter()
@@ -20,35 +22,39 @@ router = APIRouter()
 MAX_SCRIPT_BYTES = 1_000_000
 
 
-def _versions(request: Request, name: str | None = None) -> list[StoredDocument]:
+def _versions(runtime: Runtime, name: str | None = None) -> list[StoredDocument]:
     query = select(StoredDocument).where(StoredDocument.kind == "script")
     if name is not None:
         query = query.where(StoredDocument.name == name)
-    with request.app.state.runtime.db.session() as session:
+    with runtime.db.session() as session:
         return list(session.scalars(query.order_by(StoredDocument.name, StoredDocument.created_at.desc())).all())
 
 
-def _scripts_page(request: Request, viewer: Viewer, status_code: int = 200, **context: object) -> HTMLResponse:
+def _scripts_page(
+    request: Request, runtime: Runtime, viewer: Viewer, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     return render(
         request,
         viewer,
         "admin_scripts.html",
         status_code,
-        versions=_versions(request),
+        versions=_versions(runtime),
         builtin=BUILTIN_SCRIPTS,
         **context,
     )
 
 
 @router.get("/scripts")
-def scripts_page(request: Request, viewer: AdminViewer, notice: str | None = None) -> HTMLResponse:
-    return _scripts_page(request, viewer, notice=notice_of(notice), text="")
+def scripts_page(request: Request, viewer: AdminViewer, runtime: RuntimeDep, notice: str | None = None) -> HTMLResponse:
+    return _scripts_page(request, runtime, viewer, notice=notice_of(notice), text="")
 
 
 @router.get("/scripts/{name}")
-def script_page(request: Request, viewer: AdminViewer, name: str, notice: str | None = None) -> HTMLResponse:
+def script_page(
+    request: Request, viewer: AdminViewer, runtime: RuntimeDep, name: str, notice: str | None = None
+) -> HTMLResponse:
     """The current version's text to edit: the latest stored one, else the built-in script of that name."""
-    with request.app.state.runtime.db.session() as session:
+    with runtime.db.session() as session:
         latest = stored_document(session, "script", name)
     if latest is not None:
         text = latest.body
@@ -56,13 +62,14 @@ def script_page(request: Request, viewer: AdminViewer, name: str, notice: str | 
         text = (SCRIPTS_DIR / f"{name}.yaml").read_text(encoding="utf-8")
     else:
         raise HTTPException(404, f"no call script {name}")
-    return _scripts_page(request, viewer, notice=notice_of(notice), text=text, name=name)
+    return _scripts_page(request, runtime, viewer, notice=notice_of(notice), text=text, name=name)
 
 
 @router.post("/scripts")
 async def store_script(
     request: Request,
     viewer: AdminViewer,
+    runtime: RuntimeDep,
     text: Annotated[str, Form(max_length=MAX_SCRIPT_BYTES)] = "",
     upload: Annotated[UploadFile | None, File()] = None,
     name: Annotated[str, Form(max_length=128)] = "",
@@ -72,18 +79,18 @@ async def store_script(
         data = await upload.read(MAX_SCRIPT_BYTES + 1)
         if len(data) > MAX_SCRIPT_BYTES:
             too_big = f"{upload.filename}: over {MAX_SCRIPT_BYTES} bytes"
-            return _scripts_page(request, viewer, 422, error=too_big, text="")
+            return _scripts_page(request, runtime, viewer, 422, error=too_big, text="")
         source = upload.filename
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
-            return _scripts_page(request, viewer, 422, error=f"{source}: not UTF-8 text", text="")
+            return _scripts_page(request, runtime, viewer, 422, error=f"{source}: not UTF-8 text", text="")
     try:
         if not text.strip():
             raise ScriptError(f"{source}: empty: give a YAML file or the script's text")
         script = parse_script(text, source)
-        with request.app.state.runtime.db.session() as session:
+        with runtime.db.session() as session:
             store_document(session, "script", script.id, script.version, text)
     except (ScriptError, DirectoryError) as exc:
-        return _scripts_page(request, viewer, 422, error=str(exc), text=text, name=name or None)
+        return _scripts_page(request, runtime, viewer, 422, error=str(exc), text=text, name=name or None)
     return back(f"/app/admin/scripts/{script.id}", "script_stored")

@@ -3,7 +3,7 @@
 to the deployment's default."""
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -12,9 +12,11 @@ from sqlalchemy import select
 from crm_fill.schema import SCHEMAS_DIR
 from pipeline.db import StoredDocument, Team
 from pipeline.directory import DirectoryError, save_team
+from pipeline.runtime import Runtime
 from scoring_scripts.loader import BUILTIN_SCRIPTS
 from web.auth import Viewer
-from web.pages.admin_access import AdminViewer, back, notice_of
+from web.deps import AdminViewer, RuntimeDep, SessionDep
+from web.pages.admin_access import back, notice_of
 from web.pages.render import render
 
 router = APIRouter()
@@ -22,8 +24,8 @@ router = APIRouter()
 SETTINGS = ("script", "fields", "summary_template", "timezone", "language")
 
 
-def _choices(request: Request) -> dict[str, list[str]]:
-    with request.app.state.runtime.db.session() as session:
+def _choices(runtime: Runtime) -> dict[str, list[str]]:
+    with runtime.db.session() as session:
         stored = session.execute(select(StoredDocument.kind, StoredDocument.name).distinct()).all()
     return {
         "script": ["auto", *BUILTIN_SCRIPTS, *sorted({name for kind, name in stored if kind == "script"})],
@@ -33,47 +35,51 @@ def _choices(request: Request) -> dict[str, list[str]]:
 
 
 @router.get("/teams")
-def teams_page(request: Request, viewer: AdminViewer, notice: str | None = None) -> HTMLResponse:
-    with request.app.state.runtime.db.session() as session:
-        teams = session.scalars(select(Team).order_by(Team.name)).all()
+def teams_page(request: Request, viewer: AdminViewer, session: SessionDep, notice: str | None = None) -> HTMLResponse:
+    teams = session.scalars(select(Team).order_by(Team.name)).all()
     return render(request, viewer, "admin_teams.html", teams=teams, notice=notice_of(notice))
 
 
 @router.post("/teams")
-def add_team(request: Request, viewer: AdminViewer, name: Annotated[str, Form(max_length=128)]) -> Response:
+def add_team(
+    request: Request, viewer: AdminViewer, session: SessionDep, name: Annotated[str, Form(max_length=128)]
+) -> Response:
     name = name.strip()
-    with request.app.state.runtime.db.session() as session:
-        if not name or session.scalar(select(Team.id).where(Team.name == name)) is not None:
-            teams = session.scalars(select(Team).order_by(Team.name)).all()
-            key = "admin_teams_name_taken" if name else "admin_teams_name_needed"
-            return render(request, viewer, "admin_teams.html", 422, teams=teams, error_key=key, name=name)
-        team, _ = save_team(session, name)
-        team_id = team.id
-    return back(f"/app/admin/teams/{team_id}", "team_saved")
+    if not name or session.scalar(select(Team.id).where(Team.name == name)) is not None:
+        teams = session.scalars(select(Team).order_by(Team.name)).all()
+        key = "admin_teams_name_taken" if name else "admin_teams_name_needed"
+        return render(request, viewer, "admin_teams.html", 422, teams=teams, error_key=key, name=name)
+    team, _ = save_team(session, name)
+    return back(f"/app/admin/teams/{team.id}", "team_saved")
 
 
-def _team_page(request: Request, viewer: Viewer, team: Team, status_code: int = 200, **context: object) -> HTMLResponse:
+def _team_page(
+    request: Request, runtime: Runtime, viewer: Viewer, team: Team, status_code: int = 200, **context: Any
+) -> HTMLResponse:
     values = {key: getattr(team, key) or "" for key in SETTINGS}
     values["vocabulary"] = "\n".join(team.vocabulary or [])
-    values.update(context.pop("values", {}))  # type: ignore[arg-type]
+    values.update(context.pop("values", {}))
     return render(
-        request, viewer, "admin_team.html", status_code, team=team, values=values, choices=_choices(request), **context
+        request, viewer, "admin_team.html", status_code, team=team, values=values, choices=_choices(runtime), **context
     )
 
 
 @router.get("/teams/{team_id}")
-def team_page(request: Request, viewer: AdminViewer, team_id: int, notice: str | None = None) -> HTMLResponse:
-    with request.app.state.runtime.db.session() as session:
+def team_page(
+    request: Request, viewer: AdminViewer, runtime: RuntimeDep, team_id: int, notice: str | None = None
+) -> HTMLResponse:
+    with runtime.db.session() as session:
         team = session.get(Team, team_id)
     if team is None:
         raise HTTPException(404, f"no team {team_id}")
-    return _team_page(request, viewer, team, notice=notice_of(notice))
+    return _team_page(request, runtime, viewer, team, notice=notice_of(notice))
 
 
 @router.post("/teams/{team_id}")
 def save_team_settings(
     request: Request,
     viewer: AdminViewer,
+    runtime: RuntimeDep,
     team_id: int,
     script: Annotated[str, Form(max_length=256)] = "",
     fields: Annotated[str, Form(max_length=256)] = "",
@@ -90,7 +96,6 @@ def save_team_settings(
         "language": language.strip(),
     }
     words = [word.strip() for word in re.split(r"[\n,]", vocabulary) if word.strip()]
-    runtime = request.app.state.runtime
     try:
         with runtime.db.session() as session:
             team = session.get(Team, team_id)
@@ -106,5 +111,5 @@ def save_team_settings(
             team = session.get(Team, team_id)
         assert team is not None
         values = {**given, "vocabulary": vocabulary}
-        return _team_page(request, viewer, team, 422, error=str(exc), values=values)
+        return _team_page(request, runtime, viewer, team, 422, error=str(exc), values=values)
     return back(f"/app/admin/teams/{team_id}", "team_saved")

@@ -1,22 +1,24 @@
 """Admin: users (add, deactivate) and API tokens (make, shown once; revoke)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from pipeline.db import APIToken, Rep, Team, User
+from pipeline.runtime import Runtime
 from services.accounts import AccountError, UserRole, create_user, deactivate_user, make_api_token, revoke_api_token
 from web.auth import Viewer
-from web.pages.admin_access import AdminViewer, back, notice_of
+from web.deps import AdminViewer, RuntimeDep
+from web.pages.admin_access import back, notice_of
 from web.pages.render import render
 
 router = APIRouter()
 
 
-def _page(request: Request, viewer: Viewer, status_code: int = 200, **context: object) -> HTMLResponse:
-    with request.app.state.runtime.db.session() as session:
+def _page(request: Request, runtime: Runtime, viewer: Viewer, status_code: int = 200, **context: Any) -> HTMLResponse:
+    with runtime.db.session() as session:
         users = session.execute(
             select(User, Team.name, Rep.name)
             .outerjoin(Team, Team.id == User.team_id)
@@ -43,14 +45,15 @@ def _page(request: Request, viewer: Viewer, status_code: int = 200, **context: o
 
 
 @router.get("/users")
-def users_page(request: Request, viewer: AdminViewer, notice: str | None = None) -> HTMLResponse:
-    return _page(request, viewer, notice=notice_of(notice), form={})
+def users_page(request: Request, viewer: AdminViewer, runtime: RuntimeDep, notice: str | None = None) -> HTMLResponse:
+    return _page(request, runtime, viewer, notice=notice_of(notice), form={})
 
 
 @router.post("/users")
 def add_user(
     request: Request,
     viewer: AdminViewer,
+    runtime: RuntimeDep,
     login: Annotated[str, Form(max_length=256)],
     password: Annotated[str, Form(max_length=1024)],
     role: Annotated[str, Form()],
@@ -65,7 +68,7 @@ def add_user(
             raise AccountError(f"role is rep, rop or admin, not '{role}'")
         if rep_id and not rep_id.isdigit():
             raise AccountError(f"rep id is a number, not '{rep_id}'")
-        with request.app.state.runtime.db.session() as session:
+        with runtime.db.session() as session:
             create_user(
                 session,
                 login,
@@ -77,15 +80,15 @@ def add_user(
                 locale=locale,
             )
     except AccountError as exc:
-        return _page(request, viewer, 422, error=str(exc), form=form)
+        return _page(request, runtime, viewer, 422, error=str(exc), form=form)
     return back("/app/admin/users", "user_added")
 
 
 @router.post("/users/{user_id}/deactivate")
-def deactivate(request: Request, viewer: AdminViewer, user_id: int) -> Response:
+def deactivate(request: Request, viewer: AdminViewer, runtime: RuntimeDep, user_id: int) -> Response:
     if user_id == viewer.user_id:
-        return _page(request, viewer, 422, error_key="admin_users_not_self", form={})
-    with request.app.state.runtime.db.session() as session:
+        return _page(request, runtime, viewer, 422, error_key="admin_users_not_self", form={})
+    with runtime.db.session() as session:
         user = session.get(User, user_id)
         if user is None:
             raise HTTPException(404, f"no user {user_id}")
@@ -97,26 +100,27 @@ def deactivate(request: Request, viewer: AdminViewer, user_id: int) -> Response:
 def make_token(
     request: Request,
     viewer: AdminViewer,
+    runtime: RuntimeDep,
     user_id: Annotated[int, Form()],
     name: Annotated[str, Form(max_length=128)] = "",
 ) -> HTMLResponse:
     """The new token is on this answer only: it is stored as a hash."""
     try:
-        with request.app.state.runtime.db.session() as session:
+        with runtime.db.session() as session:
             user = session.get(User, user_id)
             if user is None or not user.active:
                 raise AccountError(f"no active user {user_id}")
             token = make_api_token(session, user, name)
             owner = user.login
     except AccountError as exc:
-        return _page(request, viewer, 422, token_error=str(exc), form={})
-    return _page(request, viewer, new_token=token, token_owner=owner, form={})
+        return _page(request, runtime, viewer, 422, token_error=str(exc), form={})
+    return _page(request, runtime, viewer, new_token=token, token_owner=owner, form={})
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(request: Request, viewer: AdminViewer, token_id: int) -> Response:
+def revoke_token(viewer: AdminViewer, runtime: RuntimeDep, token_id: int) -> Response:
     try:
-        with request.app.state.runtime.db.session() as session:
+        with runtime.db.session() as session:
             revoke_api_token(session, token_id)
     except AccountError as exc:
         raise HTTPException(404, str(exc)) from None

@@ -16,14 +16,16 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
+from crm_fill.approval import DecisionError
 from models import CallInfo, Evidence, FieldSchema, FieldSpec, FieldType, ProposalStatus
 from pipeline.call_setup import load_call, resolve_fields
 from pipeline.db import Call, Proposal, Rep, Team
 from pipeline.queue.dispatch import send_publish
 from pipeline.runtime import Runtime
 from services.approvals import Actor, FieldDecision, record_decisions
-from web.auth import PageViewer, Viewer
+from web.auth import Viewer
 from web.call_views import CallDetail, call_detail
+from web.deps import PageViewer, RuntimeDep
 from web.pages.render import render
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,8 @@ def _schema_and_values(runtime: Runtime, call_id: str) -> tuple[FieldSchema, dic
         if call is None:
             raise HTTPException(404, f"no call {call_id}")
         setup = load_call(session, call, runtime.settings)
-        raw = dict(session.execute(select(Proposal.field, Proposal.value).where(Proposal.call_id == call_id)).all())
+        rows = session.execute(select(Proposal.field, Proposal.value).where(Proposal.call_id == call_id)).all()
+        raw: dict[str, Any] = dict(rows)
     return resolve_fields(setup.fields_ref, setup.fields_text), raw
 
 
@@ -129,13 +132,13 @@ def _visible_call(runtime: Runtime, viewer: Viewer, call_id: str) -> None:
 
 def _page(
     request: Request,
+    runtime: Runtime,
     viewer: Viewer,
     call_id: str,
     status_code: int = 200,
     notice: str | None = None,
     error: tuple[str, str, list[str] | None] | None = None,
 ) -> HTMLResponse:
-    runtime: Runtime = request.app.state.runtime
     detail = call_detail(runtime, call_id, viewer.calls_filter())
     if detail is None:
         raise HTTPException(404, f"no call {call_id}")
@@ -165,9 +168,8 @@ def _page(
 
 
 @router.get("")
-def approvals_queue(request: Request, viewer: PageViewer) -> HTMLResponse:
+def approvals_queue(request: Request, viewer: PageViewer, runtime: RuntimeDep) -> HTMLResponse:
     """Calls with values still awaiting a decision, newest first."""
-    runtime: Runtime = request.app.state.runtime
     visible = viewer.calls_filter()
     conditions = [] if visible is None else [visible]
     pending = (
@@ -210,13 +212,14 @@ def approvals_queue(request: Request, viewer: PageViewer) -> HTMLResponse:
 
 
 @router.get("/{call_id}")
-def approval_page(request: Request, viewer: PageViewer, call_id: str, notice: str | None = None) -> HTMLResponse:
-    return _page(request, viewer, call_id, notice=notice)
+def approval_page(
+    request: Request, viewer: PageViewer, runtime: RuntimeDep, call_id: str, notice: str | None = None
+) -> HTMLResponse:
+    return _page(request, runtime, viewer, call_id, notice=notice)
 
 
-def _record(request: Request, viewer: Viewer, call_id: str, decisions: list[FieldDecision]) -> str:
+def _record(runtime: Runtime, viewer: Viewer, call_id: str, decisions: list[FieldDecision]) -> str:
     """Store the decisions and ask for the CRM write; the notice to show. ValueError: nothing was stored."""
-    runtime: Runtime = request.app.state.runtime
     with runtime.db.session() as session:
         recorded = record_decisions(session, runtime.settings, call_id, decisions, Actor(viewer.user_id, viewer.actor))
     try:
@@ -232,12 +235,12 @@ def _record(request: Request, viewer: Viewer, call_id: str, decisions: list[Fiel
 async def decide_field(
     request: Request,
     viewer: PageViewer,
+    runtime: RuntimeDep,
     call_id: str,
     field_name: Annotated[str, Form(alias="field", max_length=128)],
     decision: Annotated[str, Form(max_length=16)],
 ) -> Response:
     """One field's decision: approve, edit (with the value typed) or reject."""
-    runtime: Runtime = request.app.state.runtime
     _visible_call(runtime, viewer, call_id)
     submitted = [value for value in (await request.form()).getlist("value") if isinstance(value, str)]
     schema, _ = _schema_and_values(runtime, call_id)
@@ -246,18 +249,17 @@ async def decide_field(
     if decision == "edit":
         value = submitted if spec is not None and spec.multiple and spec.type == FieldType.enum else "".join(submitted)
     try:
-        made = FieldDecision(field=field_name, decision=decision, value=value)  # type: ignore[arg-type]
-        notice = _record(request, viewer, call_id, [made])
+        made = FieldDecision(field=field_name, decision=decision, value=value)
+        notice = _record(runtime, viewer, call_id, [made])
     except ValueError as exc:
         message = str(exc).splitlines()[0] if decision in ("approve", "edit", "reject") else f"decision: {decision}"
-        return _page(request, viewer, call_id, 422, error=(field_name, message, submitted))
+        return _page(request, runtime, viewer, call_id, 422, error=(field_name, message, submitted))
     return RedirectResponse(f"/app/approvals/{call_id}?notice={notice}#f-{field_name}", status_code=303)
 
 
 @router.post("/{call_id}/approve-all")
-def approve_all(request: Request, viewer: PageViewer, call_id: str) -> Response:
+def approve_all(request: Request, viewer: PageViewer, runtime: RuntimeDep, call_id: str) -> Response:
     """Approve every value still undecided; decided ones keep their decision."""
-    runtime: Runtime = request.app.state.runtime
     _visible_call(runtime, viewer, call_id)
     with runtime.db.session() as session:
         undecided = session.scalars(
@@ -268,9 +270,9 @@ def approve_all(request: Request, viewer: PageViewer, call_id: str) -> Response:
     if not undecided:
         return RedirectResponse(f"/app/approvals/{call_id}?notice=nothing_left", status_code=303)
     try:
-        notice = _record(request, viewer, call_id, [FieldDecision(field=f, decision="approve") for f in undecided])
+        notice = _record(runtime, viewer, call_id, [FieldDecision(field=f, decision="approve") for f in undecided])
     except ValueError as exc:
         # A proposed value that no longer fits its field (the schema changed): shown on that field, nothing kept.
-        failed = next((f for f in undecided if f"'{f}'" in str(exc)), undecided[0])
-        return _page(request, viewer, call_id, 422, error=(failed, str(exc).splitlines()[0], None))
+        failed = exc.field if isinstance(exc, DecisionError) and exc.field else undecided[0]
+        return _page(request, runtime, viewer, call_id, 422, error=(failed, str(exc).splitlines()[0], None))
     return RedirectResponse(f"/app/approvals/{call_id}?notice={notice}", status_code=303)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from pipeline.db import Call
 from pipeline.playback import MEDIA_TYPE, AudioPurged, PlaybackError, playback_audio
-from web.auth import PageViewer
+from web.deps import PageViewer, RuntimeDep
 from web.i18n import Translator
 
 router = APIRouter(include_in_schema=False)
@@ -42,8 +42,7 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
 
 
 @router.get("/app/calls/{call_id}/audio")
-def call_audio(request: Request, call_id: str, viewer: PageViewer) -> Response:
-    runtime = request.app.state.runtime
+def call_audio(request: Request, call_id: str, viewer: PageViewer, runtime: RuntimeDep) -> Response:
     visible = viewer.calls_filter()
     conditions = [Call.id == call_id] if visible is None else [Call.id == call_id, visible]
     with runtime.db.session() as session:

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from models import Answer, CallDirection, CallInfo, CallResult, ItemResult, Scorecard
 from pipeline.runtime import Runtime
 from pipeline.stages import load_output, output_key
+from redaction.redactor import Redactor
 from services.accounts import UserRole
 from services.overrides import Override, effective_scorecard, overrides_in_force
-from summarize.redaction.redactor import Redactor
 from web.auth import Viewer
 from web.call_views import CallDetail, call_detail
 

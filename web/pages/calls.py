@@ -1,27 +1,28 @@
 """The calls list and the call page: transcript, summary, metrics, deal gaps, the scorecard and its overrides."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 
 from models import CallInfo, CallStatus
 from pipeline.db import Call, CallResultRow, Rep
 from pipeline.redaction import redactor_for
+from pipeline.runtime import Runtime
 from services.accounts import UserRole
 from services.overrides import MAX_REASON_CHARS, OVERRIDE_ANSWERS, OverrideRefused, override_item
-from web.auth import PageViewer, Viewer, require_role
+from web.auth import Viewer
 from web.call_views import list_calls
+from web.deps import Manager, PageViewer, RuntimeDep
 from web.i18n import Translator
 from web.pages.call_view import analysed_scorecard, call_page_view, customer_number, shown_number
 from web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 25
-Overrider = Annotated[Viewer, Depends(require_role(UserRole.rop, UserRole.admin))]
 
 
 def _day(text: str | None, translator: Translator, errors: list[str]) -> date | None:
@@ -34,14 +35,14 @@ def _day(text: str | None, translator: Translator, errors: list[str]) -> date | 
         return None
 
 
-def _reps(request: Request, viewer: Viewer) -> list[tuple[int, str]]:
+def _reps(runtime: Runtime, viewer: Viewer) -> list[tuple[int, str]]:
     """The reps whose calls the viewer may filter by: none for a rep (they see only their own)."""
     if viewer.role is UserRole.rep:
         return []
     query = select(Rep.id, Rep.name).order_by(Rep.name)
     if viewer.role is UserRole.rop:
         query = query.where(Rep.team_id == viewer.team_id)
-    with request.app.state.runtime.db.session() as session:
+    with runtime.db.session() as session:
         return [(rep_id, name) for rep_id, name in session.execute(query).all()]
 
 
@@ -49,13 +50,13 @@ def _reps(request: Request, viewer: Viewer) -> list[tuple[int, str]]:
 def calls_page(
     request: Request,
     viewer: PageViewer,
+    runtime: RuntimeDep,
     since: str | None = None,
     until: str | None = None,
     rep: str | None = None,
     status: str | None = None,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    runtime = request.app.state.runtime
     translator = Translator(viewer.locale)
     errors: list[str] = []
     first_day, last_day = _day(since, translator, errors), _day(until, translator, errors)
@@ -102,14 +103,16 @@ def calls_page(
         previous_url=f"/app/calls?{urlencode({**query, 'page': page - 1})}" if page > 1 else None,
         next_url=f"/app/calls?{urlencode({**query, 'page': page + 1})}" if page < pages else None,
         filters=filters,
-        reps=_reps(request, viewer),
+        reps=_reps(runtime, viewer),
         statuses=list(CallStatus),
         errors=errors,
     )
 
 
-def _call_page(request: Request, viewer: Viewer, call_id: str, status_code: int = 200, **context: object) -> Response:
-    view = call_page_view(request.app.state.runtime, viewer, call_id)
+def _call_page(
+    request: Request, runtime: Runtime, viewer: Viewer, call_id: str, status_code: int = 200, **context: Any
+) -> Response:
+    view = call_page_view(runtime, viewer, call_id)
     if view is None:
         raise HTTPException(404, "no such call")
     return render(
@@ -127,8 +130,8 @@ def _call_page(request: Request, viewer: Viewer, call_id: str, status_code: int 
 
 
 @router.get("/app/calls/{call_id}")
-def call_page(request: Request, call_id: str, viewer: PageViewer) -> Response:
-    return _call_page(request, viewer, call_id)
+def call_page(request: Request, call_id: str, viewer: PageViewer, runtime: RuntimeDep) -> Response:
+    return _call_page(request, runtime, viewer, call_id)
 
 
 @router.post("/app/calls/{call_id}/items/{item_id}/override")
@@ -136,11 +139,11 @@ def override(
     request: Request,
     call_id: str,
     item_id: str,
-    viewer: Overrider,
+    viewer: Manager,
+    runtime: RuntimeDep,
     answer: Annotated[str, Form(max_length=32)],
     reason: Annotated[str, Form(max_length=MAX_REASON_CHARS * 4)] = "",
 ) -> Response:
-    runtime = request.app.state.runtime
     visible = viewer.calls_filter()
     conditions = [Call.id == call_id] if visible is None else [Call.id == call_id, visible]
     with runtime.db.session() as session:
@@ -157,5 +160,5 @@ def override(
             )
     except OverrideRefused as exc:
         error = {"item_id": item_id, "message": translator.t(f"call_override_{exc.problem}", limit=MAX_REASON_CHARS)}
-        return _call_page(request, viewer, call_id, 422, override_error=error, reason_text=reason)
+        return _call_page(request, runtime, viewer, call_id, 422, override_error=error, reason_text=reason)
     return RedirectResponse(f"/app/calls/{call_id}#item-{item_id}", status_code=303)

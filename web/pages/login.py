@@ -10,7 +10,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from ingest.providers.base import same_secret
 from pipeline.db import User
 from services.accounts import SESSION_LIFETIME, LoginRefused, authenticate, end_session, start_session
-from web.auth import CSRF_FIELD, SESSION_COOKIE, PageViewer
+from web.auth import CSRF_FIELD, SESSION_COOKIE
+from web.deps import PageViewer, RuntimeDep, SessionDep
 from web.i18n import LOCALES, Translator
 from web.pages.render import render
 
@@ -53,6 +54,7 @@ def login_page(request: Request, next: str = "/", lang: str | None = None) -> HT
 @router.post("/login")
 def login(
     request: Request,
+    runtime: RuntimeDep,
     login: Annotated[str, Form(max_length=256)],
     password: Annotated[str, Form(max_length=1024)],
     csrf_token: Annotated[str, Form(alias=CSRF_FIELD)] = "",
@@ -62,7 +64,6 @@ def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not same_secret(csrf_token, expected):
         return _login_page(request, 403, error=translator.t("error_csrf"), next_path=_safe_next(next), login=login)
-    runtime = request.app.state.runtime
     address = request.client.host if request.client else "unknown"
     refused: LoginRefused | None = None
     with runtime.db.session() as session:
@@ -75,7 +76,7 @@ def login(
         if refused.retry_after_s is None:
             return _login_page(request, 401, error=translator.t("login_wrong"), next_path=_safe_next(next), login=login)
         minutes = max(1, round(refused.retry_after_s / 60))
-        response = _login_page(
+        response: Response = _login_page(
             request, 429, error=translator.t("login_throttled", minutes=minutes), next_path=_safe_next(next)
         )
         response.headers["Retry-After"] = str(refused.retry_after_s)
@@ -94,21 +95,19 @@ def login(
 
 
 @router.post("/logout")
-def logout(request: Request, viewer: PageViewer) -> Response:
-    with request.app.state.runtime.db.session() as session:
-        end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+def logout(request: Request, viewer: PageViewer, session: SessionDep) -> Response:
+    end_session(session, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
 
 @router.post("/locale")
-def set_locale(request: Request, viewer: PageViewer, locale: Annotated[str, Form()]) -> Response:
+def set_locale(request: Request, viewer: PageViewer, session: SessionDep, locale: Annotated[str, Form()]) -> Response:
     if locale in LOCALES:
-        with request.app.state.runtime.db.session() as session:
-            user = session.get(User, viewer.user_id)
-            if user is not None:
-                user.locale = locale
+        user = session.get(User, viewer.user_id)
+        if user is not None:
+            user.locale = locale
     back = urlsplit(request.headers.get("referer", "/"))
     return RedirectResponse(_safe_next(back.path + (f"?{back.query}" if back.query else "")), status_code=303)
 

@@ -5,10 +5,11 @@ Heads of sales see their own team, admins any team (or all); reps are refused (4
 answers 404, as if there were none.
 """
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.orm import Session
 
 from services.accounts import UserRole
 from services.review_queue import items_to_review
@@ -26,13 +27,13 @@ from services.team_views import (
     teams,
     weakest_items,
 )
-from web.auth import Viewer, require_role
+from web.auth import Viewer
+from web.deps import Manager, SessionDep
 from web.i18n import Translator
 from web.pages.render import render
 from web.pages.team_filters import PageFilter, page_filter
 
 router = APIRouter(include_in_schema=False)
-Manager = Annotated[Viewer, Depends(require_role(UserRole.rop, UserRole.admin))]
 
 CHART_WIDTH = 600
 CHART_HEIGHT = 160
@@ -49,27 +50,27 @@ CSV_COLUMNS = (
 ANSWERS = {"yes": "team_answer_yes", "no": "team_answer_no", "n/a": "team_answer_na"}
 
 
-def _choices(request: Request, viewer: Viewer, shown: PageFilter) -> dict[str, object]:
+def _choices(session: Session, viewer: Viewer, shown: PageFilter) -> dict[str, Any]:
     """What the filter form offers: teams (admins), the team's reps and the script versions it was scored with."""
-    with request.app.state.runtime.db.session() as session:
-        team_id = shown.chosen.team_id
-        return {
-            "teams": teams(session) if viewer.role is UserRole.admin else [],
-            "reps": team_reps(session, team_id),
-            "scripts": script_versions(session, team_id),
-        }
+    team_id = shown.chosen.team_id
+    return {
+        "teams": teams(session) if viewer.role is UserRole.admin else [],
+        "reps": team_reps(session, team_id),
+        "scripts": script_versions(session, team_id),
+    }
 
 
-def _page(request: Request, viewer: Viewer, template: str, shown: PageFilter, **context: object) -> HTMLResponse:
-    return render(request, viewer, template, shown=shown, **_choices(request, viewer, shown), **context)
+def _page(
+    request: Request, session: Session, viewer: Viewer, template: str, shown: PageFilter, **context: Any
+) -> HTMLResponse:
+    return render(request, viewer, template, shown=shown, **_choices(session, viewer, shown), **context)
 
 
 @router.get("/app/team")
-def team_page(request: Request, viewer: Manager) -> HTMLResponse:
+def team_page(request: Request, viewer: Manager, session: SessionDep) -> HTMLResponse:
     shown = page_filter(request, viewer)
-    with request.app.state.runtime.db.session() as session:
-        table = team_table(session, shown.chosen)
-    return _page(request, viewer, "team.html", shown, table=table, previous=shown.chosen.period.previous())
+    table = team_table(session, shown.chosen)
+    return _page(request, session, viewer, "team.html", shown, table=table, previous=shown.chosen.period.previous())
 
 
 def chart_points(weeks: list[WeekFigures]) -> str:
@@ -80,17 +81,17 @@ def chart_points(weeks: list[WeekFigures]) -> str:
 
 
 @router.get("/app/reps/{rep_id}")
-def rep_page(request: Request, viewer: Manager, rep_id: int) -> HTMLResponse:
+def rep_page(request: Request, viewer: Manager, session: SessionDep, rep_id: int) -> HTMLResponse:
     shown = page_filter(request, viewer, rep_id=rep_id)
-    with request.app.state.runtime.db.session() as session:
-        rep = rep_in_scope(session, rep_id, shown.chosen.team_id)
-        if rep is None:
-            raise HTTPException(404, f"no rep {rep_id}")
-        weeks = rep_weeks(session, shown.chosen)
-        items = weakest_items(session, shown.chosen)
-        review = calls_to_review(session, shown.chosen)
+    rep = rep_in_scope(session, rep_id, shown.chosen.team_id)
+    if rep is None:
+        raise HTTPException(404, f"no rep {rep_id}")
+    weeks = rep_weeks(session, shown.chosen)
+    items = weakest_items(session, shown.chosen)
+    review = calls_to_review(session, shown.chosen)
     return _page(
         request,
+        session,
         viewer,
         "rep.html",
         shown,
@@ -119,28 +120,25 @@ def _threshold(request: Request) -> float:
 
 
 @router.get("/app/attention")
-def attention_page(request: Request, viewer: Manager) -> HTMLResponse:
+def attention_page(request: Request, viewer: Manager, session: SessionDep) -> HTMLResponse:
     shown = page_filter(request, viewer)
     threshold = _threshold(request)
-    with request.app.state.runtime.db.session() as session:
-        lines = attention(session, shown.chosen, threshold)
-    return _page(request, viewer, "attention.html", shown, lines=lines, threshold=threshold)
+    lines = attention(session, shown.chosen, threshold)
+    return _page(request, session, viewer, "attention.html", shown, lines=lines, threshold=threshold)
 
 
 @router.get("/app/review")
-def review_page(request: Request, viewer: Manager) -> HTMLResponse:
+def review_page(request: Request, viewer: Manager, session: SessionDep) -> HTMLResponse:
     shown = page_filter(request, viewer)
-    with request.app.state.runtime.db.session() as session:
-        items = items_to_review(session, shown.chosen)
-    return _page(request, viewer, "review.html", shown, items=items)
+    items = items_to_review(session, shown.chosen)
+    return _page(request, session, viewer, "review.html", shown, items=items)
 
 
 @router.get("/app/team/export.csv")
-def team_export(request: Request, viewer: Manager) -> Response:
+def team_export(request: Request, viewer: Manager, session: SessionDep) -> Response:
     shown = page_filter(request, viewer)
     translator = Translator(viewer.locale)
-    with request.app.state.runtime.db.session() as session:
-        export = scorecard_export(session, shown.chosen)
+    export = scorecard_export(session, shown.chosen)
 
     def answer_text(answer: str) -> str:
         return translator.t(ANSWERS.get(answer, "team_answer_not_determined"))

@@ -4,10 +4,9 @@ import logging
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, Field
 
-from ingest.deps import get_runtime
 from models import CallStatus, ProposalStatus, Stage
 from pipeline.db import Call
 from pipeline.queue.dispatch import send_publish
@@ -15,12 +14,12 @@ from pipeline.runtime import Runtime
 from services.accounts import UserRole
 from services.approvals import Actor, FieldDecision, record_decisions
 from services.calls_admin import CallNotFound, RerunRefused, delete_call, rerun_stage
-from web.auth import ApiViewer, Viewer
+from web.auth import Viewer
 from web.call_views import CallDetail, CallPage, call_detail, list_calls
+from web.deps import ApiViewer, RuntimeDep
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/calls", tags=["calls"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 MAX_PAGE = 200
 

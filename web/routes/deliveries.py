@@ -4,20 +4,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from ingest.deps import get_runtime
-from pipeline.runtime import Runtime
 from publish.admin import DeliveryStatus, DeliveryView, list_deliveries, retry_delivery
 from services.accounts import UserRole
-from web.auth import Viewer, api_viewer
+from web.deps import ApiViewer, RuntimeDep
 
 
-async def _admin(viewer: Annotated[Viewer, Depends(api_viewer)]) -> None:
+async def _admin(viewer: ApiViewer) -> None:
     if viewer.role is not UserRole.admin:
         raise HTTPException(403, "deliveries are for admins")
 
 
 router = APIRouter(prefix="/deliveries", tags=["deliveries"], dependencies=[Depends(_admin)])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 MAX_PAGE = 500
 

@@ -3,22 +3,20 @@
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.responses import Response
 
-from ingest.deps import get_runtime
 from pipeline.queue.broker import queue_depths
 from pipeline.runtime import Runtime
+from web.deps import RuntimeDep
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["operations"])
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 CHECK_TIMEOUT_S = 3.0
 
