@@ -1,7 +1,7 @@
 """A note template: the sections a team wants every call summary to fill (e.g. a discovery call's situation, needs,
 budget, decision process, objections and next step)."""
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.conversation import Role
 
@@ -9,6 +9,8 @@ TEMPLATE_LANGUAGES = ("ru", "en")
 
 
 class TemplateSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     title: dict[str, str] = Field(description="Language → the section's heading in the summary.")
     instruction: dict[str, str] = Field(description="Language → what to capture; the LLM is asked this.")
@@ -23,6 +25,8 @@ class TemplateSection(BaseModel):
 
 
 class NoteTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     id: str = Field(pattern=r"^[a-z0-9_\-]+$")
     version: str
     languages: list[str] = Field(min_length=1, description="Languages the template has text for: 'ru', 'en'.")

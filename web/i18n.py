@@ -9,30 +9,21 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
+from babel import Locale
+
+from models.errors import BadInput
 
 LOCALES = ("ru", "en")
 LOCALE_DIR = Path(__file__).parent / "locales"
 
 
-class MessageError(ValueError):
+class MessageError(BadInput, ValueError):
     """A broken message catalogue: the file and key are named."""
 
 
-def russian_plural(n: int) -> int:
-    """Index of the Russian form for n: 0 one (1, 21, 101), 1 few (2-4, 22-24), 2 many (0, 5-20, 11-14, 25...)."""
-    n = abs(n)
-    if n % 10 == 1 and n % 100 != 11:
-        return 0
-    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-        return 1
-    return 2
-
-
-def english_plural(n: int) -> int:
-    return 0 if abs(n) == 1 else 1
-
-
-_FORMS = {"ru": (russian_plural, 3), "en": (english_plural, 2)}
+# The plural categories each locale's messages list, in order: a plural message gives one form per category.
+_FORMS = {"ru": ("one", "few", "many"), "en": ("one", "other")}
+_PLURAL_RULES = {locale: Locale.parse(locale).plural_form for locale in LOCALES}
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +37,7 @@ def catalogue() -> dict[str, dict[str, str | list[str]]]:
             if not isinstance(texts, dict) or set(texts) != set(LOCALES):
                 raise MessageError(f"{path.name}: message '{key}' needs exactly the keys {', '.join(LOCALES)}")
             for locale, text in texts.items():
-                count = _FORMS[locale][1]
+                count = len(_FORMS[locale])
                 if isinstance(text, list) and len(text) != count:
                     raise MessageError(f"{path.name}: '{key}' in {locale} needs {count} plural forms")
             messages[key] = texts
@@ -75,5 +66,5 @@ class Translator:
         forms = self._text(key)
         if not isinstance(forms, list):
             raise MessageError(f"message '{key}' is not a plural: use t()")
-        plural_of, _ = _FORMS[self.locale]
-        return forms[plural_of(n)].format(n=n, **values)
+        category = _PLURAL_RULES[self.locale](n)
+        return forms[_FORMS[self.locale].index(category)].format(n=n, **values)
