@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.recordings import ROOT
+from pipeline.engines import resolve_compute_type
 from pipeline.runtime import Runtime
 from pipeline.settings import STARTER, Settings
 
@@ -21,7 +22,7 @@ class BenchConfig:
     @property
     def compute_type(self) -> str:
         """The pipeline's 'auto' choice, made explicit so plain faster-whisper is given the same one."""
-        return "float16" if self.device == "cuda" else "int8"
+        return resolve_compute_type("auto", self.device)
 
     def settings(self, data_dir: Path) -> Settings:
         """Pipeline settings for this run; any other CALLINTEL_ variable in the environment still applies."""

@@ -7,12 +7,15 @@ hold music appended. Any word recognised on a no-speech clip is invented; on the
 the speech ends is.
 """
 
+import inspect
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
+from faster_whisper import WhisperModel
+from faster_whisper.vad import VadOptions
 
 from benchmarks.line_sounds import generated_clips, hold_music, write_wav
 from benchmarks.speech_refs import TextReference
@@ -78,9 +81,16 @@ def score_robustness(clips: list[Clip], with_music: Clip, speech: TextReference,
     return rows
 
 
+def faster_whisper_defaults() -> DecodingOptions:
+    """faster-whisper's own defaults, read from its `transcribe` signature and `VadOptions`."""
+    parameters = inspect.signature(WhisperModel.transcribe).parameters
+    given = {f.name: parameters[f.name].default for f in fields(DecodingOptions) if f.name != "vad_threshold"}
+    return DecodingOptions(**given, vad_threshold=VadOptions().threshold)
+
+
 def setting_variants(product: DecodingOptions) -> list[tuple[str, DecodingOptions]]:
     """One row per guard, each changed alone from faster-whisper's defaults, then the product's choice."""
-    base = DecodingOptions()
+    base = faster_whisper_defaults()
     return [
         ("faster-whisper defaults", base),
         ("condition_on_previous_text off", replace(base, condition_on_previous_text=False)),

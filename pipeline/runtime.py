@@ -5,7 +5,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from pipeline.db import Database
-from pipeline.engines import Engines, engines_for
+from pipeline.engines import Engines
 from pipeline.settings import Settings
 from pipeline.storage import LocalStorage, S3Storage, Storage
 
@@ -46,7 +46,7 @@ class Runtime:
 
     @property
     def engines(self) -> Engines:
-        return engines_for(self.settings)
+        return Engines(self.settings)
 
 
 _default: Runtime | None = None

@@ -1,4 +1,5 @@
-"""All settings in one place: environment variables prefixed CALLINTEL_ (or a .env file), documented in README."""
+"""All settings in one place: environment variables prefixed CALLINTEL_ (or a .env file), documented in
+docs/configuration.md (generated from these declarations by `python -m pipeline.settings_doc`)."""
 
 import hashlib
 import json
@@ -7,44 +8,22 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models import ChannelLayout
-from summarize.redaction.entities import PiiType
+from redaction.entities import PiiType
 
 STARTER = "starter"
 
 
-# The settings that change what a stage produces; only these enter the config hash.
-RESULT_SETTINGS = {
-    "asr_model",
-    "asr_device",
-    "asr_compute_type",
-    "asr_beam_size",
-    "asr_batch_size",
-    "asr_condition_on_previous_text",
-    "asr_hallucination_silence_threshold",
-    "asr_no_speech_threshold",
-    "asr_log_prob_threshold",
-    "asr_compression_ratio_threshold",
-    "asr_vad_threshold",
-    "asr_stereo",
-    "vocabulary",
-    "diarization_pipeline",
-    "rep_speaker",
-    "channels",
-    "llm_backend",
-    "llm_model",
-    "llm_base_url",
-    "llm_max_tokens",
-    "llm_max_prompt_chars",
-    "llm_context_tokens",
-    "language",
-    "summary_language",
-    "summary_template",
-    "script",
-    "fields",
-}
+# Marks a setting that changes what a stage produces: those, and only those, enter `config_hash`, so adding a
+# setting forces the choice where it is declared rather than in a list kept apart from it.
+AFFECTS_RESULTS = "affects_results"
+RESULT: JsonDict = {AFFECTS_RESULTS: True}
+# What the documentation shows as the default of a setting whose default depends on the machine.
+SHOWN_DEFAULT = "shown_default"
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -57,79 +36,182 @@ class Settings(BaseSettings):
     data_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share") / "callintel",
         description="Embedded mode's home: recordings, results and the SQLite database.",
+        json_schema_extra={SHOWN_DEFAULT: "$XDG_DATA_HOME/callintel (~/.local/share/callintel)"},
     )
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in data_dir when unset.")
+    database_url: str | None = Field(
+        default=None, description="Any SQLAlchemy URL (`postgresql+psycopg://...`); unset: SQLite in the data dir."
+    )
     model_cache_dir: Path = Field(
         default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache") / "callintel" / "models",
-        description="Where starter models are unpacked and hub models cached.",
+        description="Unpacked starter models and cached hub models.",
+        json_schema_extra={SHOWN_DEFAULT: "$XDG_CACHE_HOME/callintel/models (~/.cache/callintel/models)"},
     )
 
-    asr_model: str = Field(default=STARTER, description="'starter', a faster-whisper hub name or a local path.")
-    asr_device: Literal["auto", "cpu", "cuda"] = "auto"
-    asr_compute_type: str = Field(default="auto", description="'auto': int8 on CPU, float16 on GPU.")
-    asr_cpu_threads: int = Field(default=0, ge=0, description="0: CTranslate2's default (all cores).")
-    asr_beam_size: int = Field(default=5, ge=1)
-    asr_batch_size: int = Field(default=0, ge=0, description="> 0 batches VAD chunks (faster on GPU).")
+    asr_model: str = Field(
+        default=STARTER,
+        description="'starter', a faster-whisper name (large-v3-turbo, large-v3) or a local CTranslate2 folder.",
+        json_schema_extra=RESULT,
+    )
+    asr_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto",
+        description="Where speech is recognised; 'auto': CUDA when a GPU is visible. It picks the 'auto' compute type.",
+        json_schema_extra=RESULT,
+    )
+    asr_compute_type: str = Field(
+        default="auto",
+        description="'auto': int8 on CPU, float16 on GPU; or any CTranslate2 compute type.",
+        json_schema_extra=RESULT,
+    )
+    asr_cpu_threads: int = Field(default=0, ge=0, description="CTranslate2 threads (0: its default, all cores).")
+    asr_beam_size: int = Field(default=5, ge=1, description="Beam search width.", json_schema_extra=RESULT)
+    asr_batch_size: int = Field(
+        default=0,
+        ge=0,
+        description="> 0 runs faster-whisper's batched pipeline on the VAD's chunks (for GPUs).",
+        json_schema_extra=RESULT,
+    )
     asr_condition_on_previous_text: bool = Field(
-        default=True, description="Prompt each 30-s window with the text before it."
+        default=True, description="Prompt each 30-s window with the text before it.", json_schema_extra=RESULT
     )
     asr_hallucination_silence_threshold: float | None = Field(
-        default=None, gt=0, description="Skip silences longer than this (s) around a suspected invented passage."
+        default=None,
+        gt=0,
+        description="Skip silences longer than this (s) around a suspected invented passage.",
+        json_schema_extra=RESULT,
     )
-    asr_no_speech_threshold: float = Field(default=0.6, ge=0, le=1, description="Above it (and low log-prob): silence.")
-    asr_log_prob_threshold: float = Field(default=-1.0, le=0, description="Below it (and no speech): silence.")
-    asr_compression_ratio_threshold: float = Field(default=2.4, gt=0, description="Above it: a repetition loop.")
-    asr_vad_threshold: float = Field(default=0.5, gt=0, lt=1, description="Silero VAD speech probability threshold.")
+    asr_no_speech_threshold: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="A 30-s window whose no-speech probability is above it (and mean log-probability below "
+        "CALLINTEL_ASR_LOG_PROB_THRESHOLD) is dropped as silence.",
+        json_schema_extra=RESULT,
+    )
+    asr_log_prob_threshold: float = Field(
+        default=-1.0,
+        le=0,
+        description="A window whose mean token log-probability is below it (and no-speech probability above "
+        "CALLINTEL_ASR_NO_SPEECH_THRESHOLD) is dropped as silence.",
+        json_schema_extra=RESULT,
+    )
+    asr_compression_ratio_threshold: float = Field(
+        default=2.4,
+        gt=0,
+        description="A window whose text compresses better than this (a repetition loop) is decoded again.",
+        json_schema_extra=RESULT,
+    )
+    asr_vad_threshold: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Silero VAD speech probability; audio below it is never recognised.",
+        json_schema_extra=RESULT,
+    )
     asr_stereo: Literal["auto", "mix", "channels"] = Field(
         default="auto",
         description="Calls with one side per channel: recognise the mix of both ('mix', each word then given to the "
         "louder channel), each channel alone ('channels'), or 'auto': channels when both talk at once over 20 % of "
         "the speech time, else mix.",
+        json_schema_extra=RESULT,
     )
-    vocabulary: list[str] = Field(default_factory=list, description="Product and company names to favour.")
+    vocabulary: list[str] = Field(
+        default_factory=list,
+        description="Product and company names passed to recognition as hotwords.",
+        json_schema_extra=RESULT,
+    )
 
-    diarization_pipeline: str = Field(default=STARTER, description="'starter', a pyannote hub pipeline or path.")
-    diarization_device: Literal["auto", "cpu", "cuda"] = "auto"
-    hf_token: SecretStr | None = Field(default=None, description="Hugging Face token for gated hub pipelines.")
+    diarization_pipeline: str = Field(
+        default=STARTER,
+        description="'starter', a pyannote pipeline on the hub (pyannote/speaker-diarization-community-1) or a "
+        "local path.",
+        json_schema_extra=RESULT,
+    )
+    diarization_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where mono calls are diarised; 'auto': CUDA when a GPU is visible."
+    )
+    hf_token: SecretStr | None = Field(
+        default=None, description="Hugging Face token for gated pyannote pipelines (never logged)."
+    )
     rep_speaker: Literal["auto", "first", "second"] = Field(
-        default="auto", description="Mono calls: which diarised speaker is the rep."
+        default="auto", description="Mono calls: which diarised speaker is the rep.", json_schema_extra=RESULT
     )
     channels: ChannelLayout | None = Field(
-        default=None, description="Stereo calls: e.g. 'agent=1,customer=0'. Unset: decided by the rep cue rule."
+        default=None,
+        description="Default stereo layout, e.g. 'agent=1,customer=0'. Unset: decided by the rep cue rule.",
+        json_schema_extra=RESULT,
     )
 
-    llm_backend: Literal["transformers", "openai", "none"] = "transformers"
-    llm_model: str = Field(default=STARTER, description="'starter', a transformers model id or path, or a served name.")
-    llm_device: Literal["auto", "cpu", "cuda"] = "auto"
-    llm_base_url: str | None = Field(default=None, description="OpenAI-compatible endpoint, e.g. http://host:8000/v1")
-    llm_api_key: SecretStr | None = None
-    llm_timeout_s: float = Field(default=120.0, gt=0)
-    llm_max_tokens: int = Field(default=1280, ge=16, description="Answer budget per LLM request.")
-    llm_max_prompt_chars: int = Field(default=6000, ge=500)
+    llm_backend: Literal["transformers", "openai", "none"] = Field(
+        default="transformers",
+        description="'transformers' (in-process), 'openai' (any OpenAI-compatible server) or 'none' (rules only).",
+        json_schema_extra=RESULT,
+    )
+    llm_model: str = Field(
+        default=STARTER,
+        description="'starter', a transformers model id or path, or the served model name for 'openai'.",
+        json_schema_extra=RESULT,
+    )
+    llm_items: Literal["auto", "after_rules", "first"] = Field(
+        default="auto",
+        description="Which script items the LLM decides: 'after_rules' (only what the phrases leave open), 'first' "
+        "(every item it may decide; its quoted answer wins over the phrases) or 'auto' ('first' for any model but "
+        "the starter). A strong model reads paraphrases the phrases miss; the starter reads steps less reliably.",
+        json_schema_extra=RESULT,
+    )
+    llm_device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto", description="Where the transformers backend runs; 'auto': CUDA when a GPU is visible."
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint, e.g. http://gpu-box:8000/v1 (vLLM, Ollama, llama.cpp server, OpenAI).",
+        json_schema_extra=RESULT,
+    )
+    llm_api_key: SecretStr | None = Field(default=None, description="Bearer token for that server (never logged).")
+    llm_timeout_s: float = Field(default=120.0, gt=0, description="Longest wait for one answer of the server.")
+    llm_max_tokens: int = Field(
+        default=1280, ge=16, description="Answer budget per LLM request.", json_schema_extra=RESULT
+    )
+    llm_max_prompt_chars: int = Field(
+        default=6000,
+        ge=500,
+        description="Transcript budget per prompt; longer calls are analysed in parts.",
+        json_schema_extra=RESULT,
+    )
     llm_context_tokens: int | None = Field(
         default=None,
         ge=512,
         description="The model's context window; a prompt gets what the answer budget leaves. Unset: 8192 for "
         "'openai', the transformers backend's own limit otherwise.",
+        json_schema_extra=RESULT,
     )
 
-    language: Literal["auto", "ru", "en"] = "auto"
+    language: Literal["auto", "ru", "en"] = Field(
+        default="auto", description="Default call language; 'auto': detected per call.", json_schema_extra=RESULT
+    )
     summary_language: Literal["call", "auto", "ru", "en"] = Field(
-        default="call", description="'call' or 'auto': the call's own language."
+        default="call", description="'call' or 'auto': the call's own language.", json_schema_extra=RESULT
     )
     summary_template: str = Field(
-        default="none", description="Note template the summary fills: 'none', a bundled name or a YAML path."
+        default="none",
+        description="Note template the summary fills: 'none', a bundled name or a YAML path.",
+        json_schema_extra=RESULT,
     )
-    script: str = Field(default="auto", description="'auto' (by call language), a built-in script name or a path.")
-    fields: str = Field(default="default", description="A built-in field schema name or a path.")
+    script: str = Field(
+        default="auto",
+        description="Default call script: 'auto' (by call language), a built-in name or a path.",
+        json_schema_extra=RESULT,
+    )
+    fields: str = Field(
+        default="default", description="Default CRM field schema: a built-in name or a path.", json_schema_extra=RESULT
+    )
 
     storage: Literal["local", "s3"] = Field(default="local", description="Local directory (embedded) or S3/MinIO.")
     s3_endpoint: str = Field(default="127.0.0.1:9000", description="S3/MinIO endpoint, host:port.")
-    s3_access_key: str = "callintel"
-    s3_secret_key: SecretStr = SecretStr("callintel")
+    s3_access_key: str = Field(default="callintel", description="S3/MinIO access key.")
+    s3_secret_key: SecretStr = Field(default=SecretStr("callintel"), description="S3/MinIO secret key.")
     s3_bucket: str = Field(default="callintel", description="Bucket for recordings and stage outputs.")
     s3_secure: bool = Field(default=False, description="HTTPS to the S3 endpoint.")
-    s3_region: str | None = None
+    s3_region: str | None = Field(default=None, description="S3 region; unset: the server's default.")
     s3_incoming_prefix: str | None = Field(
         default=None, description="Drop zone in the bucket: objects under it are taken in even if no event came."
     )
@@ -139,21 +221,23 @@ class Settings(BaseSettings):
     )
     speech_queue: Literal["gpu", "cpu"] = Field(default="cpu", description="Queue that speech stages are sent to.")
     stage_max_retries: int = Field(default=5, ge=0, description="Retries of a stage after a passing fault.")
-    stage_min_backoff_s: float = Field(default=2.0, gt=0)
-    stage_max_backoff_s: float = Field(default=300.0, gt=0)
+    stage_min_backoff_s: float = Field(default=2.0, gt=0, description="First wait before a stage is retried.")
+    stage_max_backoff_s: float = Field(default=300.0, gt=0, description="Longest wait between retries of a stage.")
     speech_time_limit_s: float = Field(default=3600.0, gt=0, description="Longest one speech stage may run.")
-    llm_time_limit_s: float = Field(default=900.0, gt=0)
+    llm_time_limit_s: float = Field(default=900.0, gt=0, description="Longest the analysis (LLM) stage may run.")
     reconcile_after_s: float = Field(default=900.0, gt=0, description="Queued this long with no progress: requeued.")
 
     api_token: SecretStr | None = Field(default=None, description="Bearer token for the API and uploads.")
     public_url: str | None = Field(default=None, description="This service's URL as providers see it (Twilio).")
-    twilio_auth_token: SecretStr | None = None
-    twilio_account_sid: str | None = None
-    mango_api_key: str | None = None
-    mango_api_salt: SecretStr | None = None
+    twilio_auth_token: SecretStr | None = Field(default=None, description="Twilio auth token: checks its signatures.")
+    twilio_account_sid: str | None = Field(
+        default=None, description="Twilio account SID; when set, webhooks of other accounts are refused."
+    )
+    mango_api_key: str | None = Field(default=None, description="MANGO OFFICE API key (its webhooks and downloads).")
+    mango_api_salt: SecretStr | None = Field(default=None, description="MANGO OFFICE API salt (signatures).")
     mango_api_url: str = Field(default="https://app.mango-office.ru", description="MANGO OFFICE API base URL.")
-    zadarma_api_key: str | None = None
-    zadarma_api_secret: SecretStr | None = None
+    zadarma_api_key: str | None = Field(default=None, description="Zadarma API key (its webhooks and downloads).")
+    zadarma_api_secret: SecretStr | None = Field(default=None, description="Zadarma API secret (signatures).")
     zadarma_api_url: str = Field(default="https://api.zadarma.com", description="Zadarma API base URL.")
     webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of the generic webhook.")
     webhook_tolerance_s: float = Field(default=300.0, gt=0, description="Oldest signed timestamp accepted.")
@@ -167,13 +251,17 @@ class Settings(BaseSettings):
     download_allow_private: bool = Field(
         default=False, description="Allow downloads from loopback and private addresses (a PBX on the LAN)."
     )
-    download_max_bytes: int = Field(default=200 * 1024 * 1024, gt=0)
-    download_timeout_s: float = Field(default=60.0, gt=0)
+    download_max_bytes: int = Field(
+        default=200 * 1024 * 1024, gt=0, description="Largest recording taken in (download or upload), in bytes."
+    )
+    download_timeout_s: float = Field(default=60.0, gt=0, description="Longest one recording download may take.")
 
     publish_max_attempts: int = Field(default=8, ge=1, description="Delivery attempts before an event is dead.")
-    publish_min_backoff_s: float = Field(default=5.0, gt=0)
-    publish_max_backoff_s: float = Field(default=3600.0, gt=0)
-    publish_timeout_s: float = Field(default=10.0, gt=0)
+    publish_min_backoff_s: float = Field(default=5.0, gt=0, description="First wait before a delivery is retried.")
+    publish_max_backoff_s: float = Field(
+        default=3600.0, gt=0, description="Longest wait between attempts of a delivery."
+    )
+    publish_timeout_s: float = Field(default=10.0, gt=0, description="Longest wait for a subscriber's answer.")
     retention_days: int | None = Field(default=None, ge=1, description="Raw audio and transcripts kept this long.")
 
     redact_pii: bool = Field(default=True, description="Redact personal data in everything shown or published.")
@@ -197,5 +285,13 @@ class Settings(BaseSettings):
 
     def config_hash(self) -> str:
         """A digest of every setting that changes results, so results of different configurations never mix."""
-        relevant = self.model_dump(mode="json", include=RESULT_SETTINGS)
+        relevant = self.model_dump(mode="json", include=set(RESULT_FIELDS))
         return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _affects_results(field: FieldInfo) -> bool:
+    extra = field.json_schema_extra
+    return isinstance(extra, dict) and extra.get(AFFECTS_RESULTS) is True
+
+
+RESULT_FIELDS = frozenset(name for name, field in Settings.model_fields.items() if _affects_results(field))

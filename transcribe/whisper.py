@@ -24,30 +24,32 @@ LANGUAGE_WINDOW_S = 120
 
 @dataclass(frozen=True)
 class DecodingOptions:
-    """What guards recognition against words invented in silence, tones and music; faster-whisper's defaults.
+    """How Whisper decodes, and what guards it against words invented in silence, tones and music. The values come
+    from the caller (the pipeline's settings, which hold the product's defaults); none is chosen here.
 
-    A 30-s window is dropped as silence when its no-speech probability exceeds `no_speech_threshold` and its mean
-    token log-probability is below `log_prob_threshold`; a window whose text compresses better than
-    `compression_ratio_threshold` (a repetition loop) is decoded again at a higher temperature.
-    `hallucination_silence_threshold` (seconds) skips silent stretches longer than it around a suspected invention.
-    `condition_on_previous_text` feeds the previous window's text as a prompt, which can carry a loop forward.
-    `vad_threshold` is Silero VAD's speech probability threshold.
+    `beam_size` is the beam search width. A 30-s window is dropped as silence when its no-speech probability exceeds
+    `no_speech_threshold` and its mean token log-probability is below `log_prob_threshold`; a window whose text
+    compresses better than `compression_ratio_threshold` (a repetition loop) is decoded again at a higher
+    temperature. `hallucination_silence_threshold` (seconds) skips silent stretches longer than it around a suspected
+    invention. `condition_on_previous_text` feeds the previous window's text as a prompt, which can carry a loop
+    forward. `vad_threshold` is Silero VAD's speech probability threshold.
     """
 
-    condition_on_previous_text: bool = True
-    no_speech_threshold: float = 0.6
-    log_prob_threshold: float = -1.0
-    compression_ratio_threshold: float = 2.4
-    hallucination_silence_threshold: float | None = None
-    vad_threshold: float = 0.5
+    beam_size: int
+    condition_on_previous_text: bool
+    no_speech_threshold: float
+    log_prob_threshold: float
+    compression_ratio_threshold: float
+    hallucination_silence_threshold: float | None
+    vad_threshold: float
 
 
 class FasterWhisperBackend:
     """Whisper through faster-whisper, with Silero VAD and word timestamps.
 
-    Decoding settings are faster-whisper's own defaults (temperature fallback, conditioning on previous text), and
-    words are timed after decoding (`alignment.py`), so the words are exactly those of
-    `WhisperModel.transcribe(file, beam_size=5, vad_filter=True)`. `batch_size > 0` runs the
+    Decoding follows faster-whisper (temperature fallback, conditioning on previous text) with the given `decoding`
+    options, and words are timed after decoding (`alignment.py`), so with the product's default options the words
+    are exactly those of `WhisperModel.transcribe(file, beam_size=5, vad_filter=True)`. `batch_size > 0` runs the
     speech chunks through `BatchedInferencePipeline`, which pays off on a GPU; it needs the VAD to cut the chunks.
     `release_memory` is called after each channel, when its working buffers are free.
     """
@@ -56,20 +58,18 @@ class FasterWhisperBackend:
         self,
         model: str | Path,
         *,
+        decoding: DecodingOptions,
+        compute_type: str,
         device: str = "cpu",
-        compute_type: str = "int8",
         cpu_threads: int = 0,
-        beam_size: int = 5,
         vad: bool = True,
         batch_size: int = 0,
-        decoding: DecodingOptions = DecodingOptions(),
         release_memory: Callable[[], None] | None = None,
     ) -> None:
         if batch_size > 0 and not vad:
             raise ValueError("batched recognition cuts the audio at speech pauses: it needs vad=True")
         self.name = str(model)
         self.version = f"faster-whisper {importlib.metadata.version('faster-whisper')}"
-        self.beam_size = beam_size
         self.vad = vad
         self.batch_size = batch_size
         self.decoding = decoding
@@ -99,7 +99,7 @@ class FasterWhisperBackend:
         samples = np.ascontiguousarray(samples, dtype=np.float32)
         guards = asdict(self.decoding)
         vad_threshold = guards.pop("vad_threshold")
-        options = {**guards, "beam_size": self.beam_size, "hotwords": ", ".join(vocabulary) if vocabulary else None}
+        options = {**guards, "hotwords": ", ".join(vocabulary) if vocabulary else None}
         # The language is detected here rather than inside faster-whisper, which fails on audio where the VAD finds
         # no speech.
         if self._batched is None and self.decoding.hallucination_silence_threshold is None:

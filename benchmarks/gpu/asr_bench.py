@@ -191,13 +191,19 @@ def product_runs(
 ) -> None:
     """Our own path: `transcribe_call` with `FasterWhisperBackend` (word times, language detection); the stereo call
     both on its mix and channel by channel."""
+    from pipeline.engines import decoding_options
+    from pipeline.settings import Settings
     from transcribe import FasterWhisperBackend, StereoRecognition, transcribe_call
 
     compute_type = args.compute_types[0]
     label = device_name(args.device)
     for batch_size in args.product_batch_sizes:
         backend = FasterWhisperBackend(
-            args.whisper, device=args.device, compute_type=compute_type, batch_size=batch_size
+            args.whisper,
+            device=args.device,
+            compute_type=compute_type,
+            batch_size=batch_size,
+            decoding=decoding_options(Settings()),
         )
         transcribe_call(decoded(call[None, : 30 * SAMPLE_RATE], "warm-up"), backend, language="en")
         setting = f"transcribe_call {compute_type}, batch {batch_size}"

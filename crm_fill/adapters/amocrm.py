@@ -31,7 +31,7 @@ from crm_fill.adapters.errors import (
     RetryableCRMError,
     TokenExpired,
 )
-from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s, with_refresh
+from crm_fill.adapters.http import CRMHttp, Limiters, json_body, limiter_for, retry_after_s, with_refresh
 from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, money_parts, number_text
 from models import CallDirection, FieldType
 from models.proposal import FieldValue
@@ -61,11 +61,12 @@ class AmoCRMAdapter(CRMAdapter):
         *,
         on_tokens: Callable[[AmoCRMConnection], None] | None = None,
         http: CRMHttp | None = None,
+        limiters: Limiters = limiter_for,
     ):
         super().__init__(field_map)
         self.connection = connection
         self.on_tokens = on_tokens
-        self.http = http or CRMHttp(self.crm, limiter_for(connection.base_url, connection.requests_per_s, 1))
+        self.http = http or CRMHttp(self.crm, limiters(connection.base_url, connection.requests_per_s, 1))
         self._base = connection.base_url.rstrip("/")
 
     def __repr__(self) -> str:

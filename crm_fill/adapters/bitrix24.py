@@ -31,7 +31,7 @@ from crm_fill.adapters.errors import (
     RetryableCRMError,
     TokenExpired,
 )
-from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s, with_refresh
+from crm_fill.adapters.http import CRMHttp, Limiters, json_body, limiter_for, retry_after_s, with_refresh
 from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, money_parts, number_text
 from models import CallDirection, FieldType
 from models.proposal import FieldValue
@@ -90,6 +90,7 @@ class Bitrix24Adapter(CRMAdapter):
         *,
         on_tokens: Callable[[Bitrix24Connection], None] | None = None,
         http: CRMHttp | None = None,
+        limiters: Limiters = limiter_for,
     ):
         super().__init__(field_map)
         self.connection = connection
@@ -103,7 +104,7 @@ class Bitrix24Adapter(CRMAdapter):
         else:
             self._base = f"{(connection.portal_url or '').rstrip('/')}/rest/"
             client = None
-        limiter = limiter_for(self._base, connection.requests_per_s, connection.burst)
+        limiter = limiters(self._base, connection.requests_per_s, connection.burst)
         self.http = http or CRMHttp(self.crm, limiter, client=client)
 
     def __repr__(self) -> str:

@@ -1,11 +1,12 @@
 """HTTP to a CRM: the account's request rate, answers sorted into retryable and permanent errors, short waits.
 
-Every request first takes a slot from the account's rate limiter (a token bucket shared by all adapters of the
-same account in this process), so a batch of writes stays under the CRM's documented limit instead of being
-refused. When the CRM still answers "too many requests" and says to wait a little (up to `max_wait_s`), the
-request is sent again after that wait; a longer wait, a 5xx, a timeout or a lost connection is raised as
-`RetryableCRMError` for the outbox to schedule. Logs and errors name the request by what it does
-("PATCH /api/v4/leads/{id}"), never by its full URL, which for some CRMs carries a secret.
+Every request first takes a slot from the account's rate limiter, so a batch of writes stays under the CRM's
+documented limit instead of being refused. Adapters get their limiter from a `Limiters` factory: `limiter_for`, a
+token bucket shared by the adapters of one account in this process, unless the caller passes one shared by every
+process (the pipeline's, kept in the database). When the CRM still answers "too many requests" and says to wait a
+little (up to `max_wait_s`), the request is sent again after that wait; a longer wait, a 5xx, a timeout or a lost
+connection is raised as `RetryableCRMError` for the outbox to schedule. Logs and errors name the request by what
+it does ("PATCH /api/v4/leads/{id}"), never by its full URL, which for some CRMs carries a secret.
 """
 
 import logging
@@ -14,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -24,6 +25,16 @@ log = logging.getLogger(__name__)
 
 Classify = Callable[[httpx.Response], CRMError | None]
 T = TypeVar("T")
+
+
+class Limiter(Protocol):
+    def acquire(self) -> float:
+        """Wait for a slot; returns the seconds waited."""
+        ...
+
+
+# (account, requests a second, burst) -> that account's limiter; the account is the CRM's base URL.
+Limiters = Callable[[str, float, int], Limiter]
 
 
 @dataclass
@@ -100,7 +111,7 @@ class CRMHttp:
     def __init__(
         self,
         crm: str,
-        limiter: RateLimiter,
+        limiter: Limiter,
         *,
         client: httpx.Client | None = None,
         timeout_s: float = 20.0,

@@ -29,7 +29,7 @@ from crm_fill.adapters.errors import (
     RetryableCRMError,
     TokenExpired,
 )
-from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s, with_refresh
+from crm_fill.adapters.http import CRMHttp, Limiters, json_body, limiter_for, retry_after_s, with_refresh
 from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, money_parts, number_text
 from models import CallDirection, FieldType
 from models.proposal import FieldValue
@@ -57,12 +57,13 @@ class HubSpotAdapter(CRMAdapter):
         *,
         on_tokens: Callable[[HubSpotConnection], None] | None = None,
         http: CRMHttp | None = None,
+        limiters: Limiters = limiter_for,
     ):
         super().__init__(field_map)
         self.connection = connection
         self.on_tokens = on_tokens
         rate = connection.requests_per_s
-        self.http = http or CRMHttp(self.crm, limiter_for(connection.api_url, rate, max(1, int(rate))))
+        self.http = http or CRMHttp(self.crm, limiters(connection.api_url, rate, max(1, int(rate))))
         self._base = connection.api_url.rstrip("/")
 
     def __repr__(self) -> str:

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from crm_fill.adapters.base import CallLog, CRMAdapter
 from crm_fill.adapters.errors import CRMAuthError, CRMError, DealNotFound, PermanentCRMError, RetryableCRMError
-from crm_fill.adapters.http import CRMHttp, json_body, limiter_for, retry_after_s
+from crm_fill.adapters.http import CRMHttp, Limiters, json_body, limiter_for, retry_after_s
 from crm_fill.adapters.mapping import FieldMap, FieldMapping
 from models import FieldType
 from models.proposal import FieldValue
@@ -39,13 +39,19 @@ class WebhookAdapter(CRMAdapter):
     crm = "webhook"
 
     def __init__(
-        self, connection: WebhookConnection, field_map: FieldMap, *, sign: Signer, http: CRMHttp | None = None
+        self,
+        connection: WebhookConnection,
+        field_map: FieldMap,
+        *,
+        sign: Signer,
+        http: CRMHttp | None = None,
+        limiters: Limiters = limiter_for,
     ):
         super().__init__(field_map)
         self.connection = connection
         self.sign = sign
         rate = connection.requests_per_s
-        self.http = http or CRMHttp(self.crm, limiter_for(connection.url, rate, max(1, int(rate))))
+        self.http = http or CRMHttp(self.crm, limiters(connection.url, rate, max(1, int(rate))))
 
     def __repr__(self) -> str:
         return f"WebhookAdapter({self.connection.url})"

@@ -2,7 +2,7 @@
 directory, accounts, CRM connections, the decision and override logs and the outbox."""
 
 from pipeline.db.accounts import APIToken, LoginAttempt, User, WebSession
-from pipeline.db.crm import CRMConnection
+from pipeline.db.crm import CRMConnection, CRMRateLimit
 from pipeline.db.directory import Rep, StoredDocument, Team
 from pipeline.db.outbox import Delivery, OutboxEvent, Subscriber
 from pipeline.db.reviews import FieldDecisionLog, ItemOverride
@@ -14,6 +14,7 @@ __all__ = [
     "APIToken",
     "Base",
     "CRMConnection",
+    "CRMRateLimit",
     "Call",
     "CallResultRow",
     "CallSignalRow",

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pipeline.db.directory import Team
@@ -29,3 +29,16 @@ class CRMConnection(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     team: Mapped[Team] = relationship()
+
+
+class CRMRateLimit(Base):
+    """One CRM account's request rate, shared by every worker process (`pipeline.crm_rate`)."""
+
+    __tablename__ = "crm_rate_limits"
+
+    account: Mapped[str] = mapped_column(
+        String(64), primary_key=True, doc="SHA-256 of the account's base URL, which for some CRMs carries a secret."
+    )
+    next_at: Mapped[float] = mapped_column(
+        Float, doc="Unix time (the database's clock) one interval after the latest reserved request slot."
+    )
