@@ -3,6 +3,7 @@
 from models.audio import AudioInfo
 from models.call import CallDirection, CallInfo, ChannelLayout
 from models.conversation import Conversation, Role, Utterance
+from models.errors import BadInput, CallintelError, Unavailable, worth_retrying
 from models.events import CallFailed, CallProcessed, Event
 from models.evidence import Evidence
 from models.fields import Extractor, FieldSchema, FieldSpec, FieldType
@@ -22,6 +23,7 @@ __all__ = [
     "Analysis",
     "Answer",
     "AudioInfo",
+    "BadInput",
     "CallDirection",
     "CallFailed",
     "CallInfo",
@@ -29,6 +31,7 @@ __all__ = [
     "CallResult",
     "CallScript",
     "CallStatus",
+    "CallintelError",
     "ChannelLayout",
     "Conversation",
     "ConversationMetrics",
@@ -64,6 +67,8 @@ __all__ = [
     "TemplateSection",
     "Transcript",
     "TranscriptAnalysis",
+    "Unavailable",
     "Utterance",
     "Word",
+    "worth_retrying",
 ]

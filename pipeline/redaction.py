@@ -4,8 +4,8 @@ through here, redacted as the settings say (`CALLINTEL_REDACT_PII`, `_REDACT_ENT
 from models import Analysis, CallInfo, CallResult, Evidence, TranscriptAnalysis
 from models.proposal import FieldValue
 from pipeline.settings import Settings
-from summarize.redaction.redactor import Redactor
-from summarize.redaction.result import (
+from redaction.redactor import Redactor
+from redaction.result import (
     redact_analysis,
     redact_conversation,
     redact_evidence,

@@ -12,7 +12,7 @@ from pipeline.db import Call, CallResultRow, CRMConnection, Delivery, OutboxEven
 from pipeline.redaction import redactor_for, shown_call, shown_evidence, shown_value
 from pipeline.runtime import Runtime
 from pipeline.stages import load_output, output_key
-from summarize.redaction.redactor import Redactor
+from redaction.redactor import Redactor
 
 
 class CallSummary(BaseModel):
@@ -94,7 +94,8 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-def _joined(query: Select[Any]) -> Select[Any]:
+# Quoted: Select takes one type per column from SQLAlchemy 2.1 on, only a tuple type before it.
+def _joined(query: "Select[Call, CallResultRow, str, str]") -> "Select[Call, CallResultRow, str, str]":
     return (
         query.outerjoin(CallResultRow, CallResultRow.call_id == Call.id)
         .outerjoin(Rep, Rep.id == Call.rep_id)

@@ -19,8 +19,9 @@ from models import (
     Transcript,
 )
 from models.proposal import FieldValue
-from summarize.redaction.redactor import Redactor
-from summarize.redaction.words import redact_indexed, redact_word_sequences
+from models.summary import CallCard
+from redaction.redactor import Redactor
+from redaction.words import redact_indexed, redact_word_sequences
 
 
 def redact_transcript(transcript: Transcript, redactor: Redactor) -> Transcript:
@@ -75,6 +76,19 @@ def redact_proposal(proposal: FieldProposal, redactor: Redactor, language: str) 
     )
 
 
+def _redact_card(card: CallCard, redactor: Redactor, language: str) -> CallCard:
+    lines = [
+        line.model_copy(
+            update={
+                "text": redactor.text(line.text, language),
+                "evidence": redact_evidence(line.evidence, redactor, language),
+            }
+        )
+        for line in card.lines
+    ]
+    return card.model_copy(update={"lines": lines})
+
+
 def _redact_summary(summary: Summary, redactor: Redactor, language: str) -> Summary:
     return summary.model_copy(
         update={
@@ -82,6 +96,7 @@ def _redact_summary(summary: Summary, redactor: Redactor, language: str) -> Summ
             "key_points": [redactor.text(point, language) for point in summary.key_points],
             "next_step": redactor.text(summary.next_step, language) if summary.next_step else summary.next_step,
             "evidence": redact_evidence(summary.evidence, redactor, language),
+            "card": _redact_card(summary.card, redactor, language) if summary.card else summary.card,
             "sections": [
                 section.model_copy(
                     update={

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from summarize.redaction.checksums import inn_valid, luhn_valid, snils_valid
-from summarize.redaction.entities import PiiSpan, PiiType
-from summarize.redaction.spoken import PLUS_WORDS, Token, tokens
+from redaction.checksums import inn_valid, luhn_valid, snils_valid
+from redaction.entities import PiiSpan, PiiType
+from redaction.spoken import PLUS_WORDS, Token, tokens
 
 _JOINERS = frozenset("-–—()+,")
 _CONNECTORS = frozenset({"номер", "№", "number", "no"})

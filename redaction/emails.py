@@ -7,7 +7,7 @@ usually stand before "at" in a sentence ("look at google dot com"), so ordinary 
 
 import re
 
-from summarize.redaction.entities import PiiSpan, PiiType
+from redaction.entities import PiiSpan, PiiType
 
 _WRITTEN = re.compile(r"(?<![\w.+-])[\w.+-]+\s?@\s?[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?!\w)", re.IGNORECASE)
 

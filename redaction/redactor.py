@@ -6,9 +6,9 @@ from dataclasses import dataclass, replace
 import phonenumbers
 
 from models import CallInfo
-from summarize.redaction.emails import find_emails
-from summarize.redaction.entities import PiiSpan, PiiType
-from summarize.redaction.numbers import digits_of, find_numbers
+from redaction.emails import find_emails
+from redaction.entities import PiiSpan, PiiType
+from redaction.numbers import digits_of, find_numbers
 
 
 def find_pii(

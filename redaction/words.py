@@ -7,7 +7,7 @@ still cover what was said; text of a touched word outside the span ("номер:
 """
 
 from models import Word
-from summarize.redaction.redactor import Redactor, replace_spans
+from redaction.redactor import Redactor, replace_spans
 
 
 def redact_word_sequences(sequences: list[list[Word]], redactor: Redactor, language: str) -> list[list[Word]]:
