@@ -25,7 +25,7 @@ from pipeline.runtime import Runtime  # noqa: E402
 from pipeline.settings import Settings  # noqa: E402
 from scoring_scripts.loader import builtin_script  # noqa: E402
 from services.accounts import UserRole, create_user  # noqa: E402
-from tests.browser import chromium, log_in_page, serving  # noqa: E402
+from tests.support.browser import chromium, log_in_page, serving  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 SAMPLE = ROOT / "pipeline" / "samples" / "aws_pca_call_8k_mono.wav"

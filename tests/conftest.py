@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.servers", "tests.whisper_fixtures"]
+pytest_plugins = ["tests.support.servers", "tests.support.whisper_fixtures"]
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

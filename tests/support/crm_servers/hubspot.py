@@ -1,0 +1,171 @@
+"""A HubSpot CRM API stand-in: deal properties, contact search, associations, call objects, OAuth refresh.
+
+Answers follow HubSpot's documentation: objects as `{"id", "properties", "createdAt", "updatedAt", "archived"}`,
+errors as `{"status": "error", "message", "correlationId", "category"}` (VALIDATION_ERROR, OBJECT_NOT_FOUND,
+EXPIRED_AUTHENTICATION), and 429 with `"errorType": "RATE_LIMIT"` and a `policyName`. Property values are
+checked against their definitions: enumeration options, dates as YYYY-MM-DD or midnight-UTC milliseconds,
+booleans as true/false, numbers as numbers.
+"""
+
+import re
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.support.crm_servers.base import Answer, CRMServer, Request, bearer
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def hub_error(status: int, category: str, message: str, **extra: Any) -> Answer:
+    body = {"status": "error", "message": message, "correlationId": str(uuid.uuid4()), "category": category, **extra}
+    return Answer(status, body)
+
+
+class HubSpotServer(CRMServer):
+    name = "hubspot"
+    client_id = "5f3c2a10-hub-client"
+    client_secret = "hubspot-client-secret-Lm27"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.access_token = "CKT" + secrets.token_hex(16)
+        self.refresh_token = "na1-" + secrets.token_hex(12)
+        self.properties: dict[str, dict[str, Any]] = {}
+        self.deals: dict[str, dict[str, str]] = {}
+        self.contacts: dict[str, dict[str, Any]] = {}
+        self.calls: dict[str, dict[str, Any]] = {}
+        self.refreshes = 0
+
+    def expire_access_token(self) -> None:
+        with self.lock:
+            self.access_token = "CKT" + secrets.token_hex(16)
+
+    def handle(self, request: Request) -> Answer:
+        if request.path == "/oauth/v1/token" and request.method == "POST":
+            return self._token(request.form())
+        with self.lock:
+            if bearer(request) != self.access_token:
+                return hub_error(
+                    401, "EXPIRED_AUTHENTICATION", "The OAuth token used to make this call expired 2 minute(s) ago."
+                )
+            parts = request.path.strip("/").split("/")
+            if parts[:4] == ["crm", "v3", "objects", "deals"] and len(parts) == 5:
+                if request.method == "GET":
+                    return self._get_deal(parts[4], request.query.get("properties", ""))
+                if request.method == "PATCH":
+                    return self._patch_deal(parts[4], request.json() or {})
+            if request.path == "/crm/v3/objects/contacts/search" and request.method == "POST":
+                return self._search(request.json() or {})
+            if parts[:4] == ["crm", "v4", "objects", "contacts"] and parts[5:] == ["associations", "deals"]:
+                contact = self.contacts.get(parts[4])
+                if contact is None:
+                    return hub_error(404, "OBJECT_NOT_FOUND", "resource not found")
+                links = [
+                    {
+                        "toObjectId": int(deal),
+                        "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 4, "label": None}],
+                    }
+                    for deal in contact["deals"]
+                ]
+                return Answer(200, {"results": links})
+            if request.path == "/crm/v3/objects/calls" and request.method == "POST":
+                return self._create_call(request.json() or {})
+        return hub_error(404, "OBJECT_NOT_FOUND", f"no route {request.method} {request.path}")
+
+    def _token(self, form: dict[str, str]) -> Answer:
+        with self.lock:
+            if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
+                return Answer(400, {"status": "BAD_CLIENT_ID", "message": "missing or unknown client id"})
+            if form.get("grant_type") != "refresh_token" or form.get("refresh_token") != self.refresh_token:
+                return Answer(400, {"status": "BAD_REFRESH_TOKEN", "message": "missing or unknown refresh token"})
+            self.access_token = "CKT" + secrets.token_hex(16)
+            self.refreshes += 1
+            return Answer(
+                200,
+                {
+                    "token_type": "bearer",
+                    "refresh_token": self.refresh_token,
+                    "access_token": self.access_token,
+                    "expires_in": 1800,
+                },
+            )
+
+    def _object(self, object_id: str, properties: dict[str, str]) -> dict[str, Any]:
+        stamp = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        return {"id": object_id, "properties": properties, "createdAt": stamp, "updatedAt": stamp, "archived": False}
+
+    def _get_deal(self, deal_id: str, wanted: str) -> Answer:
+        deal = self.deals.get(deal_id)
+        if deal is None:
+            return hub_error(404, "OBJECT_NOT_FOUND", "resource not found")
+        names = [name for name in wanted.split(",") if name]
+        properties = {name: deal.get(name) for name in names} | {"hs_object_id": deal_id}
+        return Answer(200, self._object(deal_id, properties))
+
+    def _patch_deal(self, deal_id: str, body: dict[str, Any]) -> Answer:
+        deal = self.deals.get(deal_id)
+        if deal is None:
+            return hub_error(404, "OBJECT_NOT_FOUND", "resource not found")
+        errors = []
+        for name, value in (body.get("properties") or {}).items():
+            problem = self._invalid(name, value)
+            if problem:
+                errors.append({"isValid": False, "message": problem, "error": problem.split(":")[0], "name": name})
+        if errors:
+            listed = "; ".join(error["message"] for error in errors)
+            return hub_error(400, "VALIDATION_ERROR", f"Property values were not valid: {listed}", errors=errors)
+        deal.update({name: str(value) for name, value in body["properties"].items()})
+        return Answer(200, self._object(deal_id, dict(deal)))
+
+    def _invalid(self, name: str, value: Any) -> str | None:
+        spec = self.properties.get(name)
+        if spec is None:
+            return f'PROPERTY_DOESNT_EXIST: Property "{name}" does not exist'
+        if not isinstance(value, str):
+            return f"INVALID_TYPE: {name} takes a string"
+        kind = spec["type"]
+        if kind == "enumeration":
+            chosen = value.split(";") if spec.get("multiple") else [value]
+            bad = [option for option in chosen if option not in spec["options"]]
+            if bad:
+                return f"INVALID_OPTION: {bad[0]} was not one of the allowed options: {spec['options']}"
+        elif kind == "date":
+            if not _DATE.match(value) and not (value.isdigit() and int(value) % 86_400_000 == 0):
+                return f"INVALID_DATE: {value} is not a valid date at midnight UTC"
+        elif kind == "bool" and value not in ("true", "false"):
+            return f"INVALID_BOOLEAN: {value} is not true or false"
+        elif kind == "number":
+            try:
+                float(value)
+            except ValueError:
+                return f"INVALID_INTEGER: {value} is not a number"
+        return None
+
+    def _search(self, body: dict[str, Any]) -> Answer:
+        found = []
+        for group in body.get("filterGroups") or []:
+            for contact_id, contact in self.contacts.items():
+                if (
+                    all(
+                        flt.get("operator") == "EQ" and contact.get(flt.get("propertyName")) == flt.get("value")
+                        for flt in group.get("filters") or []
+                    )
+                    and contact_id not in found
+                ):
+                    found.append(contact_id)
+        results = [self._object(cid, {"phone": self.contacts[cid].get("phone")}) for cid in found]
+        return Answer(200, {"total": len(results), "results": results})
+
+    def _create_call(self, body: dict[str, Any]) -> Answer:
+        properties = body.get("properties") or {}
+        if "hs_timestamp" not in properties:
+            return hub_error(400, "VALIDATION_ERROR", "Property values were not valid: hs_timestamp is required")
+        for association in body.get("associations") or []:
+            types = [kind.get("associationTypeId") for kind in association.get("types") or []]
+            if types != [206] or str(association.get("to", {}).get("id")) not in self.deals:
+                return hub_error(400, "VALIDATION_ERROR", f"invalid association to {association.get('to')}")
+        call_id = str(80000 + len(self.calls))
+        self.calls[call_id] = body
+        return Answer(201, self._object(call_id, {key: str(value) for key, value in properties.items()}))
