@@ -2,14 +2,16 @@
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from models import CallInfo, CallResult, ChannelLayout, Stage
+from models.errors import BadInput
 from pipeline.call_setup import resolve_fields, resolve_script
 from pipeline.runtime import Runtime, default_runtime
 from pipeline.stages import StageFailed, load_output, run_stage
@@ -18,7 +20,7 @@ log = logging.getLogger(__name__)
 REP_SPEAKER_CHOICES = ("auto", "first", "second")
 
 
-class BadOptions(ValueError):
+class BadOptions(BadInput, ValueError):
     """An option or a file named by an option is unusable; the message names it and the problem."""
 
 
@@ -72,11 +74,11 @@ class CallOptions:
         return cls(info, stored)
 
 
-def _checked(ref: str, load: object) -> str:
+def _checked(ref: str, load: Callable[[str], object]) -> str:
     path = Path(ref)
     stored = str(path.resolve()) if path.suffix in {".yaml", ".yml"} or path.exists() else ref
     try:
-        load(stored)  # type: ignore[operator]
+        load(stored)
     except (ValueError, OSError, KeyError) as exc:
         raise BadOptions(str(exc).strip("'\"")) from None
     return stored
@@ -113,12 +115,12 @@ class Outcome:
 STAGE_LABEL = {Stage.transcribe: "transcribing", Stage.diarize: "finding speakers", Stage.analyze: "analysing"}
 
 
-def process_call(call_id: str, runtime: Runtime, on_stage: object = None) -> CallResult:
+def process_call(call_id: str, runtime: Runtime, on_stage: Callable[[Stage], object] | None = None) -> CallResult:
     """Run every stage still due for a call, in order."""
     stage: Stage | None = Stage.transcribe
     while stage is not None:
         if on_stage is not None:
-            on_stage(stage)  # type: ignore[operator]
+            on_stage(stage)
         stage = run_stage(call_id, stage, runtime)
     return load_output(runtime, call_id, "result", CallResult)
 
@@ -144,7 +146,7 @@ def process_files(
             outcomes.append(outcome)
             task = progress.add_task("storing", total=len(Stage), name=path.name)
 
-            def on_stage(stage: Stage, task: int = task) -> None:
+            def on_stage(stage: Stage, task: TaskID = task) -> None:
                 progress.update(task, completed=list(Stage).index(stage), description=STAGE_LABEL[stage])
 
             try:

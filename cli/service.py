@@ -3,7 +3,7 @@
 import logging
 import signal
 import threading
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.console import Console
@@ -156,10 +156,11 @@ def delivery_list(
     from rich.table import Table
 
     from pipeline.runtime import default_runtime
-    from publish.admin import list_deliveries
+    from publish.admin import DeliveryStatus, list_deliveries
 
     table = Table("id", "event", "call", "to", "status", "attempts", "last error")
-    for d in list_deliveries(default_runtime(), status=status, call_id=call, limit=limit):  # type: ignore[arg-type]
+    wanted = cast(DeliveryStatus | None, status)  # unchecked: a status of no delivery lists nothing
+    for d in list_deliveries(default_runtime(), status=wanted, call_id=call, limit=limit):
         note = d.last_error or ""
         not_kept = [mismatch["field"] for mismatch in (d.result or {}).get("mismatches", [])]
         if not_kept:

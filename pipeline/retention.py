@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_, select
 
 from models import CallResult, CallStatus
 from pipeline.db import Call, Recording
@@ -72,7 +72,7 @@ def purge_expired(runtime: Runtime, *, now: datetime | None = None) -> Purged:
     return purged
 
 
-def _keeps(recording_id: ColumnElement[int] | int, cutoff: datetime) -> ColumnElement[bool]:
+def _keeps(recording_id: SQLColumnExpression[int] | int, cutoff: datetime) -> ColumnElement[bool]:
     """A call that keeps the recording: still within retention, or mid-stage."""
     return and_(Call.recording_id == recording_id, or_(Call.created_at >= cutoff, Call.status == CallStatus.processing))
 

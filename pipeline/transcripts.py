@@ -5,13 +5,14 @@ from pathlib import Path
 
 from diarize.transcript_file import TranscriptFileError, read_transcript
 from models import CallInfo, Provenance, TranscriptAnalysis
+from models.errors import BadInput
 from pipeline import __version__
 from pipeline.analysis import analyze_conversation
 from pipeline.call_setup import resolve_fields, resolve_script
 from pipeline.runtime import Runtime
 
 
-class TranscriptUnreadable(ValueError):
+class TranscriptUnreadable(BadInput, ValueError):
     """A transcript file cannot be read or parsed; the message names the file and the line or utterance."""
 
 

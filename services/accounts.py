@@ -11,9 +11,10 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import SQLColumnExpression, delete, func, select
 from sqlalchemy.orm import Session
 
+from models.errors import BadInput
 from pipeline.db import APIToken, LoginAttempt, Rep, Team, User, WebSession
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -34,11 +35,11 @@ class UserRole(StrEnum):
     admin = "admin"
 
 
-class AccountError(ValueError):
+class AccountError(BadInput, ValueError):
     """A user or token that cannot be made as asked; the message says why."""
 
 
-class LoginRefused(Exception):
+class LoginRefused(BadInput):
     """A login turned down; `retry_after_s` is set while the login or address is throttled."""
 
     def __init__(self, reason: str, retry_after_s: int | None = None) -> None:
@@ -134,7 +135,9 @@ def deactivate_user(session: Session, user: User) -> None:
         token.revoked_at = _now()
 
 
-def _failures(session: Session, column: object, value: str, since: datetime) -> tuple[int, datetime | None]:
+def _failures(
+    session: Session, column: SQLColumnExpression[str], value: str, since: datetime
+) -> tuple[int, datetime | None]:
     count, first = session.execute(
         select(func.count(LoginAttempt.id), func.min(LoginAttempt.at)).where(column == value, LoginAttempt.at >= since)
     ).one()

@@ -68,8 +68,8 @@ def record_decisions(
 ) -> Recorded:
     """Apply the decisions and queue what they set off.
 
-    DecisionError (or coerce's InvalidValue, a ValueError) when a decision names a field the call has no proposal
-    for or an edited value does not fit; then nothing is stored.
+    DecisionError, naming the field, when a decision names a field the call has no proposal for or a value does
+    not fit; then nothing is stored.
     """
     call = session.get(Call, call_id)
     if call is None:
@@ -81,14 +81,20 @@ def record_decisions(
     for decision in decisions:
         row = rows.get(decision.field)
         if row is None:
-            raise DecisionError(f"call {call_id} has no proposal for field '{decision.field}'")
+            raise DecisionError(f"call {call_id} has no proposal for field '{decision.field}'", field=decision.field)
         try:
             spec = schema.field(decision.field)
         except KeyError:
-            raise DecisionError(f"field '{decision.field}' is not in field schema '{schema.id}'") from None
-        decided = decide(
-            proposal_of(row), decision.decision, edited_value=decision.value, spec=spec, reference=reference
-        )
+            raise DecisionError(
+                f"field '{decision.field}' is not in field schema '{schema.id}'", field=decision.field
+            ) from None
+        try:
+            decided = decide(
+                proposal_of(row), decision.decision, edited_value=decision.value, spec=spec, reference=reference
+            )
+        except ValueError as exc:
+            # coerce's InvalidValue does not know the field; the page shows the problem on the field it is about.
+            raise DecisionError(str(exc), field=decision.field) from exc
         ai_value = row.ai_value if row.ai_value is not None else row.value
         row.value = JSON_VALUE.dump_python(decided.value, mode="json")
         row.status = decided.status.value

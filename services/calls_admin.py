@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 
 from models import CallStatus, Stage
+from models.errors import BadInput
 from pipeline.db import Call, Delivery, OutboxEvent, Recording
 from pipeline.directory import check_document_ref
 from pipeline.queue.dispatch import send_stage
@@ -23,13 +24,13 @@ STAGE_INPUTS: dict[Stage, tuple[str, ...]] = {
 READS_AUDIO = {Stage.transcribe, Stage.diarize}
 
 
-class CallNotFound(LookupError):
+class CallNotFound(BadInput, LookupError):
     def __init__(self, call_id: str) -> None:
         super().__init__(f"no call {call_id}")
         self.call_id = call_id
 
 
-class RerunRefused(RuntimeError):
+class RerunRefused(BadInput, RuntimeError):
     """The call cannot run this stage now; the message says why."""
 
 

@@ -32,7 +32,9 @@ from crm_fill.adapters import (
     WebhookConnection,
 )
 from models import FieldSchema
+from models.errors import BadInput
 from pipeline.call_setup import resolve_fields
+from pipeline.crm_rate import crm_limiters
 from pipeline.db import CRMConnection, Database, Delivery, Team
 from pipeline.directory import stored_document
 from pipeline.settings import Settings
@@ -43,7 +45,7 @@ log = logging.getLogger(__name__)
 KINDS = ("amocrm", "bitrix24", "hubspot", "webhook")
 
 
-class CRMConnectionError(ValueError):
+class CRMConnectionError(BadInput, ValueError):
     """A connection that cannot be made or used as given; the message names the problem."""
 
 
@@ -204,8 +206,10 @@ def disconnect(session: Session, *, team: str, kind: str) -> bool:
 
 
 def open_adapter(db: Database, settings: Settings, row: CRMConnection) -> CRMAdapter:
-    """The adapter for a stored connection; tokens it refreshes are sealed and saved at once."""
+    """The adapter for a stored connection; tokens it refreshes are sealed and saved at once, and its requests keep
+    to the account's rate limit across every worker process (`pipeline.crm_rate`)."""
     box = secrets_box(settings)
+    limiters = crm_limiters(db)
     field_map = FieldMap.model_validate(row.field_map)
     connection = box.open_connection(CONNECTION_TYPES[row.kind], row.secrets)
     connection_id = row.id
@@ -218,11 +222,11 @@ def open_adapter(db: Database, settings: Settings, row: CRMConnection) -> CRMAda
         log.info("CRM connection %d: refreshed tokens stored", connection_id)
 
     if isinstance(connection, AmoCRMConnection):
-        return AmoCRMAdapter(connection, field_map, on_tokens=save_tokens)
+        return AmoCRMAdapter(connection, field_map, on_tokens=save_tokens, limiters=limiters)
     if isinstance(connection, Bitrix24Connection):
-        return Bitrix24Adapter(connection, field_map, on_tokens=save_tokens)
+        return Bitrix24Adapter(connection, field_map, on_tokens=save_tokens, limiters=limiters)
     if isinstance(connection, HubSpotConnection):
-        return HubSpotAdapter(connection, field_map, on_tokens=save_tokens)
+        return HubSpotAdapter(connection, field_map, on_tokens=save_tokens, limiters=limiters)
     if isinstance(connection, SignedWebhookConnection):
         secret = connection.signing_secret
 
@@ -232,7 +236,7 @@ def open_adapter(db: Database, settings: Settings, row: CRMConnection) -> CRMAda
             return {TIMESTAMP_HEADER: str(timestamp), SIGNATURE_HEADER: signature}
 
         plain = WebhookConnection.model_validate(connection.model_dump(exclude={"signing_secret"}))
-        return WebhookAdapter(plain, field_map, sign=signed)
+        return WebhookAdapter(plain, field_map, sign=signed, limiters=limiters)
     raise CRMConnectionError(f"CRM connection {connection_id}: unknown kind '{row.kind}'")
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from models import Answer, Scorecard
+from models.errors import BadInput
 from pipeline.db import CallResultRow, ItemOverride, ScorecardItemRow
 from summarize.scorecard import answer_score, scored
 
@@ -22,7 +23,7 @@ OVERRIDE_ANSWERS = (Answer.yes, Answer.no, Answer.na)
 MAX_REASON_CHARS = 2000
 
 
-class OverrideRefused(ValueError):
+class OverrideRefused(BadInput, ValueError):
     """An override that cannot be stored; the message says why, `problem` names it for translated pages:
     no_item, bad_answer, no_reason or long_reason."""
 

@@ -7,17 +7,19 @@ Periods are whole UTC days, `until` included. A trend compares a period with the
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import SupportsFloat
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from models.errors import BadInput
 from pipeline.db import Call, CallResultRow, CallSignalRow, Rep, ScorecardItemRow, Team
 
 ATTENTION_SCORE_PERCENT = 60.0
 SEVERITY_ORDER = ("high", "medium", "low")
 
 
-class BadFilter(ValueError):
+class BadFilter(BadInput, ValueError):
     """A filter that cannot be applied; the message names the filter and the problem."""
 
 
@@ -116,8 +118,8 @@ def _analysed() -> Select:
     return select().select_from(Call).join(CallResultRow, CallResultRow.call_id == Call.id)
 
 
-def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _float(value: SupportsFloat | None) -> float | None:
+    return None if value is None else float(value)
 
 
 def team_table(session: Session, chosen: TeamFilter) -> TeamTable:
@@ -252,7 +254,7 @@ def _lines(session: Session, query: Select, threshold: float | None = None) -> l
     return lines
 
 
-def _severity_rank(column: ColumnElement) -> ColumnElement:
+def _severity_rank(column: SQLColumnExpression[str]) -> ColumnElement[int]:
     return case(*((column == name, rank) for rank, name in enumerate(SEVERITY_ORDER)), else_=len(SEVERITY_ORDER))
 
 

@@ -38,7 +38,7 @@ class EncoderTap:
     def __init__(self, model: WhisperModel) -> None:
         self._encode = model.encode
         self._local = threading.local()
-        model.encode = self  # type: ignore[method-assign]
+        model.encode = self
 
     def __call__(self, features: np.ndarray) -> ctranslate2.StorageView:
         output = self._encode(features)
