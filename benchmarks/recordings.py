@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 SPOKENWOZ = SHARED_DATA / "calls_en" / "spokenwoz"
 AWS_SAMPLE = ROOT / "pipeline" / "samples" / "aws_pca_call_8k_mono.wav"
