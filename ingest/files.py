@@ -32,11 +32,15 @@ def ingest_file(path: Path, runtime: Runtime, info: CallInfo, options: dict[str,
     call_id = uuid.uuid4().hex
     with runtime.db.session() as session:
         recording = session.scalar(select(Recording).where(Recording.sha256 == sha))
+        if recording is None or recording.purged_at is not None:
+            # Retention may have deleted the audio of a recording still on record: store it again under its key.
+            runtime.storage.put_file(recording.storage_key if recording else key, path)
         if recording is None:
-            runtime.storage.put_file(key, path)
             recording = Recording(sha256=sha, storage_key=key, original_name=path.name, size_bytes=path.stat().st_size)
             session.add(recording)
             session.flush()
+        else:
+            recording.purged_at = None
         rep_id, team_id, info = link_directory(session, info)
         session.add(
             Call(
