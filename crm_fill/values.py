@@ -45,6 +45,7 @@ def _merge_multiple(proposals: Sequence[FieldProposal]) -> FieldProposal:
     ordered = sorted(proposals, key=lambda proposal: (proposal.source != RULE, _first_said(proposal)))
     values: list[str] = []
     for proposal in ordered:
+        assert isinstance(proposal.value, list), "coerce_value gives a multiple field a list"
         values.extend(item for item in proposal.value if item not in values)
     return _merge(ordered, values)
 

@@ -169,7 +169,8 @@ def find_numbers(
             for last in range(len(run) - 1, first - 1, -1):
                 kind = _classify(text, run[first : last + 1], regions, known)
                 if kind is not None:
-                    start = run[first].plus_at if run[first].plus_at is not None else run[first].start
+                    plus_at = run[first].plus_at
+                    start = plus_at if plus_at is not None else run[first].start
                     spans.append(PiiSpan(start, run[last].end, kind))
                     first = last + 1
                     break

@@ -61,10 +61,16 @@ def redact_evidence(evidence: list[Evidence], redactor: Redactor, language: str)
 
 def redact_proposal_value(value: FieldValue, redactor: Redactor, language: str) -> FieldValue:
     if isinstance(value, list):
-        return [redact_proposal_value(item, redactor, language) for item in value]
-    if not isinstance(value, str) or (redactor.keep_proposed_contacts and redactor.is_contact(value, language)):
+        return [_redact_value_text(item, redactor, language) for item in value]
+    if not isinstance(value, str):
         return value
-    return redactor.text(value, language)
+    return _redact_value_text(value, redactor, language)
+
+
+def _redact_value_text(text: str, redactor: Redactor, language: str) -> str:
+    if redactor.keep_proposed_contacts and redactor.is_contact(text, language):
+        return text
+    return redactor.text(text, language)
 
 
 def redact_proposal(proposal: FieldProposal, redactor: Redactor, language: str) -> FieldProposal:

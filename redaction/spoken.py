@@ -64,9 +64,8 @@ def tokens(text: str) -> list[Token]:
             out.append(Token(match.start(), match.end(), raw, compound=True))
             value = None
             continue
-        previous = out[-1] if out else None
-        spoken_before = previous is not None and previous.spoken and value is not None
-        if word == _HUNDRED and spoken_before and 1 <= value <= 9:
+        previous = out[-1] if out and out[-1].spoken else None  # a spoken number this word may go on
+        if word == _HUNDRED and previous is not None and value is not None and 1 <= value <= 9:
             value *= 100
             out[-1] = Token(previous.start, match.end(), text[previous.start : match.end()], str(value), spoken=True)
             continue
@@ -75,7 +74,7 @@ def tokens(text: str) -> list[Token]:
             out.append(Token(match.start(), match.end(), raw))
             value = None
             continue
-        if spoken_before and number and len(str(number)) <= _open_places(value):
+        if previous is not None and value is not None and number and len(str(number)) <= _open_places(value):
             value += number
             out[-1] = Token(previous.start, match.end(), text[previous.start : match.end()], str(value), spoken=True)
             continue

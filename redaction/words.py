@@ -35,9 +35,9 @@ def redact_indexed(sequences: list[list[Word]], redactor: Redactor, language: st
         return [list(enumerate(words)) for words in sequences]
     touched: dict[tuple[int, int], int] = {}
     for seq_index, word_index, start, end in places:
-        for span_index, span in enumerate(spans):
+        for found, span in enumerate(spans):
             if span.start < end and start < span.end:
-                touched[(seq_index, word_index)] = span_index
+                touched[(seq_index, word_index)] = found
                 break
     positions = {(s, w): (start, end) for s, w, start, end in places}
     result: list[list[tuple[int, Word]]] = []

@@ -6,4 +6,5 @@ scripts/bootstrap.sh --test
 export PYANNOTE_METRICS_ENABLED=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-cache
+.venv/bin/python -m mypy
 exec .venv/bin/python -m pytest "$@"

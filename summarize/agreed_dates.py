@@ -79,7 +79,8 @@ def _opening(text: str) -> str:
 
 def _reply(utterances: Sequence[Utterance], index: int) -> str | None:
     """The other speaker's next turn after utterance `index`, all of it."""
-    speaker, reply = utterances[index].speaker, []
+    speaker = utterances[index].speaker
+    reply: list[str] = []
     for utterance in utterances[index + 1 :]:
         if utterance.speaker == speaker:
             if reply:

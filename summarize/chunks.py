@@ -108,7 +108,8 @@ def _merge_item(conversation: Conversation, answers: list[object]) -> object:
 def _merge_field(conversation: Conversation, answers: list[object]) -> object:
     valued = [a for a in answers if isinstance(a, dict) and a.get("value") not in (None, "")]
     grounded = [a for a in valued if _grounds(conversation, a)]
-    return (grounded or valued or [None])[0]
+    kept = grounded or valued
+    return kept[0] if kept else None
 
 
 def merge_answers(conversation: Conversation, answers: Sequence[dict]) -> dict:

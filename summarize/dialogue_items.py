@@ -9,7 +9,7 @@
   declined, vague or undated one, or none proposed where it belongs, is 'no'; an unclear one stays open.
 """
 
-from models import Answer, Conversation, ScriptItem
+from models import Answer, Conversation, Evidence, ScriptItem
 from models.script import Dialogue
 from summarize.introduction import introduction
 from summarize.meaning import MeaningVerdict, language_of, settings_for, utterance_evidence
@@ -36,7 +36,7 @@ def _objection(conversation: Conversation, item: ScriptItem, after: float | None
     for index in raised:
         reply = rep_reply(utterances, index)
         if reply is not None and engages(utterances[reply], utterances[index], examples, language):
-            said = (utterance_evidence(utterances[index]), utterance_evidence(utterances[reply]))
+            said: tuple[Evidence, ...] = (utterance_evidence(utterances[index]), utterance_evidence(utterances[reply]))
             return MeaningVerdict(Answer.yes, said, "the rep engaged the customer's objection in the next turn")
         unanswered = unanswered or (index, reply)
     index, reply = unanswered or (raised[0], None)

@@ -223,7 +223,7 @@ def _known_competitors(utterances: Sequence[Utterance], spec: FieldSpec, languag
         found
         for utterance in utterances
         for found in _from_phrases([utterance], spec, language)
-        if named_as_competitor(utterance.text, found.evidence.quote, language)
+        if found.evidence.quote is not None and named_as_competitor(utterance.text, found.evidence.quote, language)
     ]
 
 

@@ -125,7 +125,7 @@ def read_next_step(conversation: Conversation, examples: ItemExamples, after: fl
             continue
         confirm = _next_index(utterances, reply, Role.rep)
         texts = [utterances[i].text for i in (index, reply, confirm) if i is not None]
-        said = (utterance_evidence(utterances[index]), utterance_evidence(utterances[reply]))
+        said: tuple[Evidence, ...] = (utterance_evidence(utterances[index]), utterance_evidence(utterances[reply]))
         if _accepted(utterances[reply], language):
             if _dated(*texts):
                 return NextStep(Outcome.agreed_dated, said, "the customer accepted a next step with a date or time")

@@ -147,7 +147,7 @@ def answer_schema(
 ) -> dict:
     """The JSON schema of the whole answer: summary, one entry per open item, one per asked field, and one per note
     template section when a template is used."""
-    schema = {
+    schema: dict = {
         "type": "object",
         "properties": {
             "summary": {

@@ -7,7 +7,7 @@ else it stays "not discussed" (text None). An LLM text whose quote is missing or
 and counted, never shown: a section is never filled with words the call does not back.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from models import Conversation, Evidence, FieldProposal, NoteTemplate, SummarySection, TemplateSection, Utterance
 from summarize.grounding import ground_quote
@@ -104,7 +104,7 @@ def fill_sections(
     conversation: Conversation,
     template: NoteTemplate,
     language: str,
-    answers: dict[str, Sequence[object]] | None,
+    answers: Mapping[str, Sequence[object]] | None,
     proposals: Sequence[FieldProposal] = (),
 ) -> tuple[list[SummarySection], int]:
     """Every section of `template`, titled in the summary's language, and the count of LLM texts dropped.

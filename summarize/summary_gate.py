@@ -96,10 +96,10 @@ def _loop(words: list[str]) -> str | None:
                 return " ".join(phrase)
     counts: dict[tuple[str, ...], int] = {}
     for start in range(len(words) - PHRASE_WORDS + 1):
-        phrase = tuple(words[start : start + PHRASE_WORDS])
-        counts[phrase] = counts.get(phrase, 0) + 1
-        if counts[phrase] >= PHRASE_TIMES:
-            return " ".join(phrase)
+        gram = tuple(words[start : start + PHRASE_WORDS])
+        counts[gram] = counts.get(gram, 0) + 1
+        if counts[gram] >= PHRASE_TIMES:
+            return " ".join(gram)
     return None
 
 

@@ -167,8 +167,9 @@ def resolve_date(text: str, reference: datetime | None, language: str | None = N
             probes = {_parse(candidate, base, language) for base in _PROBE_BASES}
             if len(probes) > 1:
                 raise NeedsCallDate(f"'{text}' is relative and the call's date is unknown")
-            if None not in probes:
-                return probes.pop()
+            (probe,) = probes
+            if probe is not None:
+                return probe
         raise ValueError(f"'{text}' is not a date")
     base = reference.replace(tzinfo=None)
     for candidate in candidates:

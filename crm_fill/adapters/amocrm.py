@@ -32,7 +32,7 @@ from crm_fill.adapters.errors import (
     TokenExpired,
 )
 from crm_fill.adapters.http import CRMHttp, Limiters, json_body, limiter_for, retry_after_s, with_refresh
-from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, money_parts, number_text
+from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, as_number, money_parts, number_text
 from models import CallDirection, FieldType
 from models.proposal import FieldValue
 
@@ -77,7 +77,10 @@ class AmoCRMAdapter(CRMAdapter):
 
     def to_crm(self, mapping: FieldMapping, value: FieldValue) -> Any:
         if mapping.crm_field == "price":
-            amount = money_parts(self.crm, mapping, value)[0] if mapping.type == FieldType.money else float(value)
+            if mapping.type == FieldType.money:
+                amount = money_parts(self.crm, mapping, value)[0]
+            else:
+                amount = as_number(self.crm, mapping, value)
             return round(amount)
         if not mapping.crm_field.isdigit():
             raise MappingError(self.crm, f"field '{mapping.field}': '{mapping.crm_field}' is not an amoCRM field_id")
@@ -92,7 +95,7 @@ class AmoCRMAdapter(CRMAdapter):
         if mapping.type == FieldType.money:
             return [{"value": number_text(money_parts(self.crm, mapping, value)[0])}]
         if mapping.type == FieldType.number:
-            return [{"value": number_text(float(value))}]
+            return [{"value": number_text(as_number(self.crm, mapping, value))}]
         return [{"value": ", ".join(str(item) for item in items)}]
 
     def comparable_sent(self, mapping: FieldMapping, sent: Any) -> Any:

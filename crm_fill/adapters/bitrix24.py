@@ -32,7 +32,7 @@ from crm_fill.adapters.errors import (
     TokenExpired,
 )
 from crm_fill.adapters.http import CRMHttp, Limiters, json_body, limiter_for, retry_after_s, with_refresh
-from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, money_parts, number_text
+from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, as_number, money_parts, number_text
 from models import CallDirection, FieldType
 from models.proposal import FieldValue
 
@@ -129,7 +129,7 @@ class Bitrix24Adapter(CRMAdapter):
                 return number_text(amount)
             return f"{number_text(amount)}|{currency}"
         if mapping.type == FieldType.number:
-            return float(value)
+            return as_number(self.crm, mapping, value)
         return ", ".join(str(item) for item in items)
 
     def comparable_sent(self, mapping: FieldMapping, sent: Any) -> Any:

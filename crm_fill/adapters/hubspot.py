@@ -30,7 +30,7 @@ from crm_fill.adapters.errors import (
     TokenExpired,
 )
 from crm_fill.adapters.http import CRMHttp, Limiters, json_body, limiter_for, retry_after_s, with_refresh
-from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, money_parts, number_text
+from crm_fill.adapters.mapping import FieldMap, FieldMapping, as_date, as_number, money_parts, number_text
 from models import CallDirection, FieldType
 from models.proposal import FieldValue
 
@@ -83,7 +83,7 @@ class HubSpotAdapter(CRMAdapter):
         if mapping.type == FieldType.money:
             return number_text(money_parts(self.crm, mapping, value)[0])
         if mapping.type == FieldType.number:
-            return number_text(float(value))
+            return number_text(as_number(self.crm, mapping, value))
         return ", ".join(str(item) for item in items)
 
     def comparable_sent(self, mapping: FieldMapping, sent: Any) -> Any:

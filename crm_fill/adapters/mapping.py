@@ -163,6 +163,13 @@ def as_date(crm: str, mapping: FieldMapping, value: object) -> date:
     return value
 
 
+def as_number(crm: str, mapping: FieldMapping, value: object) -> float:
+    """A number value as a float; numeric text is read as before, a list or a date is refused."""
+    if not isinstance(value, str | int | float):
+        raise MappingError(crm, f"field '{mapping.field}': '{value}' is not a number")
+    return float(value)
+
+
 def comparable(value: object) -> object:
     """A form in which what was sent and what the CRM gives back compare equal when they mean the same:
     numbers and numeric text as floats, text trimmed, lists as sorted tuples."""

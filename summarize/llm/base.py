@@ -16,7 +16,11 @@ class LLMError(Unavailable, RuntimeError):
 
 class LLMBackend(Protocol):
     info: ModelInfo
-    max_prompt_tokens: int  # the longest prompt (system and user together) the backend takes
+
+    @property
+    def max_prompt_tokens(self) -> int:
+        """The longest prompt (system and user together) the backend takes."""
+        ...
 
     def count_tokens(self, system: str, user: str) -> int:
         """How many tokens this prompt takes, as the model counts them (or a safe estimate where it cannot)."""

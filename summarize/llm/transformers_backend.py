@@ -7,7 +7,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 import torch
@@ -18,6 +18,11 @@ from summarize.llm.base import LLMError, validate_output
 from summarize.llm.constrained import SchemaGrammars, SchemaLogitsProcessor
 
 log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+
+    class _CausalLM(transformers.PreTrainedModel, transformers.GenerationMixin):
+        """What AutoModelForCausalLM loads, as transformers types it: a PreTrainedModel that can generate."""
 
 
 class PromptTooLong(LLMError):
@@ -37,7 +42,7 @@ class Generation:
 
 @dataclass
 class _Loaded:
-    model: transformers.PreTrainedModel
+    model: "_CausalLM"
     tokenizer: transformers.PreTrainedTokenizerBase
     grammars: SchemaGrammars
     stop_token_ids: list[int]
@@ -63,7 +68,8 @@ def _resolve_dtype(dtype: str | torch.dtype, device: str) -> torch.dtype:
 def _load(model: str, device: str, dtype: torch.dtype) -> _Loaded:
     started = time.perf_counter()
     tokenizer = transformers.AutoTokenizer.from_pretrained(model)
-    llm = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=dtype).to(device)
+    llm = transformers.AutoModelForCausalLM.from_pretrained(model, dtype=dtype)
+    llm = llm.to(device)  # type: ignore[arg-type]  # .to is @wraps(Module.to); typeshed's _Wrapped binds no self
     llm.eval()
     stop = llm.generation_config.eos_token_id
     stop_ids = [stop] if isinstance(stop, int) else list(stop or [])
@@ -166,6 +172,7 @@ class TransformersBackend:
             finished = stop_at is not None
             kept = new_tokens[:stop_at] if finished else new_tokens
             text = loaded.tokenizer.decode(kept, skip_special_tokens=True)
+            assert isinstance(text, str)  # one sequence decodes to one str; transformers types decode str | list[str]
             replies.append(Generation(text, len(ids), len(kept) + finished, seconds, finished))
         produced = sum(reply.completion_tokens for reply in replies)
         log.info(
