@@ -20,6 +20,7 @@ class SummarySection(BaseModel):
 
 class CardLineKind(StrEnum):
     need = "need"
+    request = "request"
     budget = "budget"
     decision_maker = "decision_maker"
     competitor = "competitor"

@@ -3,6 +3,8 @@ call's own words and the side that said them.
 
 Nothing on the card is written by a model. Its lines come only from what the analysis already holds:
 - need: the customer's first utterance stating a need or a problem (`NEED_PHRASES`, not negated), quoted whole;
+  when none is stated in those words, the customer's request: their first utterance of `REQUEST_WORDS` words or
+  more, quoted as said and labelled as their words, not as a need;
 - budget, decision maker, competitors, products, next step date: the CRM field proposals made by rules (source
   "rule"), with the value the rule extracted; an LLM proposal is left out, since its value is the model's words;
 - next step: the quotes that decided the script item `next_step_agreed` yes, else the quote of the
@@ -26,11 +28,12 @@ from models import (
     Role,
     Scorecard,
     SignalKind,
+    Word,
 )
 from models.proposal import FieldValue
 from models.summary import CallCard, CardLine, CardLineKind
 from summarize.phrases import find_phrases
-from summarize.signal_quotes import quote, sentence_at, utterance_index_at
+from summarize.signal_quotes import quote, sentence_at, sentences, utterance_index_at
 
 NEED_PHRASES = {
     "ru": [
@@ -65,6 +68,7 @@ SIGNAL_KINDS = {
 LABELS = {
     "ru": {
         CardLineKind.need: "Потребность клиента",
+        CardLineKind.request: "Обращение клиента",
         CardLineKind.budget: "Бюджет",
         CardLineKind.decision_maker: "Принимает решение",
         CardLineKind.competitor: "Конкурент",
@@ -76,6 +80,7 @@ LABELS = {
     },
     "en": {
         CardLineKind.need: "Customer's need",
+        CardLineKind.request: "Customer's request",
         CardLineKind.budget: "Budget",
         CardLineKind.decision_maker: "Decision maker",
         CardLineKind.competitor: "Competitor",
@@ -87,6 +92,8 @@ LABELS = {
     },
 }
 ORDER = list(CardLineKind)
+# A customer's "hello?" or "yes, speaking" says nothing of why they talk; a sentence of this length usually does.
+REQUEST_WORDS = 8
 
 
 def card_language(language: str) -> str:
@@ -129,6 +136,20 @@ def customer_need(conversation: Conversation) -> Evidence | None:
     return quote(sentence_at(utterance, first.start), utterance)
 
 
+def customer_request(conversation: Conversation) -> Evidence | None:
+    """The opening sentences of the customer's first utterance long enough to say what they want; None when there is
+    none."""
+    for utterance in conversation.utterances:
+        if utterance.role == Role.customer and len(utterance.words) >= REQUEST_WORDS:
+            said: list[Word] = []
+            for sentence in sentences(utterance):
+                said += sentence
+                if len(said) >= REQUEST_WORDS:
+                    break
+            return quote(said, utterance)
+    return None
+
+
 def _next_step_quotes(
     conversation: Conversation, scorecard: Scorecard, signals: Sequence[DealSignal]
 ) -> list[Evidence]:
@@ -152,6 +173,8 @@ def build_call_card(
     need = customer_need(conversation)
     if need is not None:
         found.append((CardLineKind.need, need.quote or "", [need]))
+    elif (request := customer_request(conversation)) is not None:
+        found.append((CardLineKind.request, request.quote or "", [request]))
     for proposal in proposals:
         kind = FIELD_KINDS.get(proposal.field)
         if kind is not None and proposal.source == "rule":

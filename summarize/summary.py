@@ -16,7 +16,13 @@ from summarize.summary_gate import check_summary
 logger = logging.getLogger(__name__)
 
 MAX_QUOTE_CHARS = 140
-_TEXT_KINDS = (CardLineKind.need, CardLineKind.budget, CardLineKind.decision_maker, CardLineKind.next_step)
+_TEXT_KINDS = (
+    CardLineKind.need,
+    CardLineKind.request,
+    CardLineKind.budget,
+    CardLineKind.decision_maker,
+    CardLineKind.next_step,
+)
 _OPEN_KINDS = (CardLineKind.objection, CardLineKind.question)
 _WORDING = {
     "ru": {
