@@ -138,3 +138,19 @@ def test_a_call_with_nothing_to_quote_has_an_empty_card_and_says_so() -> None:
     assert analysis.summary.card is not None and analysis.summary.card.lines == []
     assert analysis.summary.text == "The call states no customer need, facts or next step."
     assert analysis.summary.key_points == [] and analysis.summary.evidence == []
+
+
+def test_a_request_in_other_words_is_quoted_as_the_customers_request_not_as_a_need() -> None:
+    _, analysis = _analysed(
+        "rep: Thank you for calling, this is Mark.\n"
+        "customer: Hi, I bought a car last month and a light keeps coming on on the dashboard. What should I do?\n"
+        "rep: Let me check your booking."
+    )
+    card = analysis.summary.card
+    assert card is not None
+    kinds = [line.kind for line in card.lines]
+    assert CardLineKind.need not in kinds
+    request = next(line for line in card.lines if line.kind == CardLineKind.request)
+    assert request.label == "Customer's request" and request.said_by == Role.customer
+    assert request.text == "Hi, I bought a car last month and a light keeps coming on on the dashboard."
+    assert analysis.summary.text.startswith("Customer's request: Hi, I bought a car")
