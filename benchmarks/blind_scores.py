@@ -34,6 +34,7 @@ from benchmarks.analysis_metrics import (
     tokens,
 )
 from benchmarks.blind_set import BlindCall
+from benchmarks.eval_set.check_calls import SIGNALS
 from models import Analysis, Conversation
 
 SCORED_FIELDS = (
@@ -46,14 +47,6 @@ SCORED_FIELDS = (
     "deal_stage_suggestion",
     "customer_phone",
     "customer_email",
-)
-SIGNALS = (
-    "no_next_step",
-    "next_step_date_missing",
-    "budget_not_discussed",
-    "competitor_mentioned",
-    "objection_unanswered",
-    "question_unanswered",
 )
 HEAD_WORDS = (
     "директор",

@@ -28,6 +28,20 @@ class LanguageChoice(StrEnum):
     en = "en"
 
 
+# The options `process` and `analyze` share, declared once so both commands read them the same way.
+ScriptOption = Annotated[str | None, typer.Option("--script", help="Call script: a built-in name or a YAML file.")]
+FieldsOption = Annotated[str | None, typer.Option("--fields", help="CRM field schema: a built-in name or a YAML file.")]
+TemplateOption = Annotated[
+    str | None,
+    typer.Option("--template", help="Note template the summary fills: a bundled name (discovery) or a YAML file."),
+]
+LanguageOption = Annotated[LanguageChoice | None, typer.Option("--language", help="Language of the calls.")]
+MetaOption = Annotated[
+    Path | None, typer.Option("--meta", help="JSON file with the call's date, direction, numbers, rep, CRM ids.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print results as JSON instead of a report.")]
+
+
 @app.callback()
 def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each stage.")] = False,
@@ -39,20 +53,16 @@ def main(
 @app.command()
 def process(
     recordings: Annotated[list[Path] | None, typer.Argument(help="Recordings; a bundled sample call if none.")] = None,
-    script: Annotated[str | None, typer.Option(help="Call script: a built-in name or a YAML file.")] = None,
-    fields: Annotated[str | None, typer.Option(help="CRM field schema: a built-in name or a YAML file.")] = None,
-    template: Annotated[
-        str | None, typer.Option(help="Note template the summary fills: a bundled name (discovery) or a YAML file.")
-    ] = None,
-    language: Annotated[LanguageChoice | None, typer.Option(help="Language of the calls.")] = None,
+    script: ScriptOption = None,
+    fields: FieldsOption = None,
+    template: TemplateOption = None,
+    language: LanguageOption = None,
     channels: Annotated[str | None, typer.Option(help="Stereo layout, e.g. agent=1,customer=0.")] = None,
-    meta: Annotated[
-        Path | None, typer.Option(help="JSON file with the call's date, direction, numbers, rep, CRM ids.")
-    ] = None,
+    meta: MetaOption = None,
     rep_speaker: Annotated[
         str | None, typer.Option(help="Mono calls: auto, first or second speaker is the rep.")
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON instead of a report.")] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Transcribe, split by speaker, score against the call script and propose CRM fields."""
     from cli.process import BadOptions, CallOptions, process_files
@@ -96,16 +106,12 @@ def analyze(
     transcripts: Annotated[
         list[Path], typer.Argument(help="Transcript files: JSON utterances, or 'rep: …' / 'customer: …' lines.")
     ],
-    script: Annotated[str | None, typer.Option(help="Call script: a built-in name or a YAML file.")] = None,
-    fields: Annotated[str | None, typer.Option(help="CRM field schema: a built-in name or a YAML file.")] = None,
-    template: Annotated[
-        str | None, typer.Option(help="Note template the summary fills: a bundled name (discovery) or a YAML file.")
-    ] = None,
-    language: Annotated[LanguageChoice | None, typer.Option(help="Language of the calls.")] = None,
-    meta: Annotated[
-        Path | None, typer.Option(help="JSON file with the call's date, direction, numbers, rep, CRM ids.")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print results as JSON instead of a report.")] = False,
+    script: ScriptOption = None,
+    fields: FieldsOption = None,
+    template: TemplateOption = None,
+    language: LanguageOption = None,
+    meta: MetaOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Analyse transcripts made elsewhere (a PBX's speech analytics, another recogniser, a chat) as a call is."""
     from cli.process import BadOptions, CallOptions
