@@ -23,6 +23,8 @@ class Dialogue(StrEnum):
     introduction = "introduction"
     objection = "objection"
     next_step = "next_step"
+    offer = "offer"
+    recap = "recap"
 
 
 class ItemExamples(BaseModel):

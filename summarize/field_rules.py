@@ -6,6 +6,7 @@ said it (source "rule"). Confidence per extractor:
 | extractor | value | confidence |
 |---|---|---|
 | email | lower-cased address | 0.95 |
+| email, dictated | "лена точка смирнова собака мейл ру" (`summarize.spoken_email`) | 0.85 said back, else 0.7 |
 | phone | E.164 number | 0.95 |
 | money | "50000 RUB": a total, not a unit price (`summarize.extract_money`) | 0.9 with a cue, 0.7 in an answer |
 | date | the date phrase as said ("next Tuesday"), resolved by crm_fill | 0.9 with a year, 0.6 relative |
@@ -45,6 +46,7 @@ from summarize.extract_money import amount_confidence, total_amounts
 from summarize.extract_orgs import find_competitors, introduced_names, named_as_competitor
 from summarize.extract_people import find_decision_makers
 from summarize.phrases import PhraseMatch, find_phrases
+from summarize.spoken_email import find_spoken_emails
 from summarize.text import normalize
 
 # Words that make a cue a request even without a question mark (ASR text often has none).
@@ -56,6 +58,10 @@ _REQUEST = re.compile(
 )
 
 EMAIL_CONFIDENCE = 0.95
+# A dictated address read back the same way by the other side was confirmed on the call; one said once may have
+# lost a word to the recogniser or to the reader's boundary.
+SPOKEN_EMAIL_CONFIDENCE = 0.7
+CONFIRMED_SPOKEN_EMAIL_CONFIDENCE = 0.85
 PHONE_CONFIDENCE = 0.95
 ABSOLUTE_DATE_CONFIDENCE = 0.9
 # A relative date read where a timeline cue is said was right about half the time on the blind set's dev part
@@ -170,7 +176,24 @@ def _spans(spec: FieldSpec, language: str) -> Callable[[str, list[int] | None], 
         return lambda text, _cued: [
             _Span(m.start, m.end, m.value, PHONE_CONFIDENCE) for m in find_phones(text, language)
         ]
-    return lambda text, _cued: [_Span(m.start, m.end, m.value, EMAIL_CONFIDENCE) for m in find_emails(text)]
+    return lambda text, _cued: (
+        [_Span(m.start, m.end, m.value, EMAIL_CONFIDENCE) for m in find_emails(text)]
+        + [_Span(m.start, m.end, m.value, SPOKEN_EMAIL_CONFIDENCE) for m in find_spoken_emails(text)]
+    )
+
+
+def _confirmed(conversation: Conversation, found: list[_Found]) -> list[_Found]:
+    """Dictated addresses that the other side also said, word for word, raised to the confirmed confidence."""
+    said_by: dict[str, set[Role | None]] = {}
+    for utterance in conversation.utterances:
+        for mention in find_spoken_emails(utterance.text):
+            said_by.setdefault(mention.value, set()).add(utterance.role)
+    return [
+        _Found(item.value, CONFIRMED_SPOKEN_EMAIL_CONFIDENCE, item.evidence)
+        if item.confidence == SPOKEN_EMAIL_CONFIDENCE and len(said_by.get(item.value, ())) > 1
+        else item
+        for item in found
+    ]
 
 
 def _from_text(
@@ -319,6 +342,8 @@ def extract_fields(conversation: Conversation, schema: FieldSchema, language: st
             )
         else:
             found = _from_text(utterances, cued, spec, language)
+        if spec.extractor == Extractor.email:
+            found = _confirmed(conversation, found)
         if spec.extractor == Extractor.name:
             found += _name_answers(conversation, utterances)
         proposals.extend(_proposals(spec.name, found))

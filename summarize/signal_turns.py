@@ -18,14 +18,17 @@ An objection with no rep turn after it (the call ended on it) is unanswered. One
 the evidence quotes the objection's sentence and the beginning of the rep's first reply, when there is one.
 
 Question left unanswered. A customer sentence that is a question (ends in '?' or, unpunctuated, starts with a
-question word: `summarize.metrics.count_questions`) and names a subject: at least `MIN_QUESTION_CONTENT` content
-words, or one after a question word among its first two words ("Сколько стоит?"). "Алло?", "How are you?",
-"Right?" ask for no answer and are passed over. The question counts as answered when the rep's next turn, read
-without its own questions,
+question word: `summarize.metrics.count_questions`, or holds "сколько" / "почём" anywhere: `ASKING_ANYWHERE`)
+and names a subject: at least `MIN_QUESTION_CONTENT` content words, or one after a question word among its first
+two words ("Сколько стоит?"). "Алло?", "How are you?", "Right?" ask for no answer and are passed over. The
+question counts as answered when the rep's next turn, read without its own questions,
 - shares a content word with the question,
 - holds a number, an amount or a date ("от 50 тысяч", "next Tuesday"),
 - starts with a yes/no word ("Да, ...", "Sure, ..."), or
-- says at least `ANSWER_MIN_WORDS` words (an answer in other words, or a promise to find out).
+- says at least `ANSWER_MIN_WORDS` words (an answer in other words, or a promise to find out);
+except that a question asking for a figure ("сколько стоит?", "какой процент?", `FIGURE_QUESTION_WORDS`) is
+answered only by a number, an amount or a date, and a reply that puts the question off (`EVASIONS`: "по-разному",
+"разберёмся", "сметчик посчитает", "it depends") answers only with one of those.
 A turn that only asks back ("Which one do you use?") answers nothing yet: then the rep's following turn is read the
 same way. So a question is flagged only when the rep said nothing after it, only asked back, or said a few words on
 another subject ("Давайте об этом позже"); false alarms cost reps' trust, so every doubt counts as an answer. One
@@ -46,6 +49,9 @@ from summarize.phrases import find_phrases
 from summarize.signal_quotes import opening, quote, sentence_at, sentence_text, sentences
 from summarize.signal_words import (
     ANSWER_STARTS,
+    ASKING_ANYWHERE,
+    EVASIONS,
+    FIGURE_QUESTION_WORDS,
     OBJECTION_HANDLING_PHRASES,
     OBJECTION_PHRASES,
     QUESTION_WORDS,
@@ -53,6 +59,7 @@ from summarize.signal_words import (
     stopwords,
 )
 from summarize.text import normalize, tokenize
+from words.numbers import number_at, starts_number, tokens
 
 OBJECTION_TURNS = 2
 MIN_QUESTION_CONTENT = 2
@@ -155,14 +162,35 @@ def _statement(turn: Sequence[Utterance], language: str) -> str:
 def _answers(statement: str, question: str, language: str) -> bool:
     if not statement:
         return False
-    if content_words(question, language) & content_words(statement, language):
+    if _DIGIT.search(statement) or find_dates(statement) or find_money(statement) or _figure_in_words(statement):
         return True
-    if _DIGIT.search(statement) or find_dates(statement) or find_money(statement):
+    if FIGURE_QUESTION_WORDS.get(language, frozenset()) & set(normalize(question, language)):
+        return False
+    if _evades(statement, language):
+        return False
+    if content_words(question, language) & content_words(statement, language):
         return True
     first = tokenize(statement)[:1]
     if first and first[0] in ANSWER_STARTS.get(language, frozenset()):
         return True
     return len(tokenize(statement)) >= ANSWER_MIN_WORDS
+
+
+def _is_question(text: str, language: str) -> bool:
+    return bool(count_questions(text, language)) or bool(
+        ASKING_ANYWHERE.get(language, frozenset()) & set(normalize(text, language))
+    )
+
+
+def _evades(statement: str, language: str) -> bool:
+    said = f" {' '.join(normalize(statement, language))} "
+    return any(f" {' '.join(normalize(phrase, language))} " in said for phrase in EVASIONS.get(language, []))
+
+
+def _figure_in_words(statement: str) -> bool:
+    """A number said in words ("триста девяносто", "two percent"), which `find_money` reads only as money."""
+    items = tokens(statement)
+    return any(starts_number(items, i) and number_at(items, i) is not None for i in range(len(items)))
 
 
 def questions_unanswered(conversation: Conversation, language: str, message_language: str) -> list[DealSignal]:
@@ -175,7 +203,7 @@ def questions_unanswered(conversation: Conversation, language: str, message_lang
         asked = [
             group
             for group in sentences(utterance)
-            if count_questions(sentence_text(group), language) and _asks_something(sentence_text(group), language)
+            if _is_question(sentence_text(group), language) and _asks_something(sentence_text(group), language)
         ]
         if not asked:
             continue

@@ -244,6 +244,23 @@ ANSWER_STARTS: dict[str, frozenset[str]] = {
     ]),
 }  # fmt: skip
 
+# A question with one of these (normal forms) asks for a figure ("сколько стоит?", "какой процент?"): only a number,
+# an amount or a date answers it; "по-разному", "посчитаем на встрече" leave it open.
+FIGURE_QUESTION_WORDS: dict[str, frozenset[str]] = {
+    "ru": frozenset(["сколько", "стоить", "стоимость", "цена", "процент", "почем", "ставка"]),
+    "en": frozenset(["much", "cost", "costs", "price", "rate", "percent"]),
+}
+# Words that ask wherever they stand in an unpunctuated sentence ("вы мне лучше скажите сколько у вас стоит").
+ASKING_ANYWHERE: dict[str, frozenset[str]] = {"ru": frozenset(["сколько", "почем"]), "en": frozenset()}
+# A reply that puts the question off ("по-разному", "разберёмся", "it depends") answers nothing unless it also
+# gives a figure.
+EVASIONS: dict[str, list[str]] = {
+    "ru": ["по-разному", "по разному", "зависит", "разберемся", "не скажу", "не знаю", "сложно сказать",
+           "трудно сказать", "не подскажу", "посчитает", "посчитаем", "уточню", "уточнит"],
+    "en": ["it depends", "depends on", "hard to say", "not sure", "we'll figure", "i don't know", "can't say",
+           "we'll work it out", "will calculate", "we'll calculate"],
+}  # fmt: skip
+
 QUESTION_WORDS: dict[str, frozenset[str]] = {
     "ru": frozenset([
         "как", "кто", "что", "чем", "чего", "кому", "когда", "где", "куда", "откуда", "почему", "зачем", "сколько",

@@ -9,13 +9,13 @@ own script or schema takes part by using the same ids and names.
   next_step`, not decided by the LLM), the reading decides (`summarize.next_step`): a proposal the customer
   declined or left vague, or none where it belongs (a vague call-back such as "call me if you need anything" is
   quoted then), is no next step — quoted: the proposal, the customer's reply and the call's closing words; an
-  accepted step with a date raises nothing; an accepted one without a date, or an unclear reading, is read by the
-  rule that follows. Otherwise: none of these was found — the script item
-  `next_step_agreed` answered yes (by phrases or the LLM), a `next_step_date` field proposal, a next-step phrase
-  (`NEXT_STEP_PHRASES`, anyone, not negated: "назначить демо", "созвониться", "send you the proposal"). Absence
-  cannot be quoted: the evidence is the script item's own 'no' quotes ("будем на связи") and the call's closing
-  words (its last `CLOSING_UTTERANCES` utterances), where a next step belongs. Decided by the script item's source
-  when it answered no, else by phrases.
+  accepted step with a date raises nothing; an accepted one without a date raises next_step_date_missing, quoting
+  the proposal and the reply; an unclear reading is read by the rule that follows. Otherwise: none of these was
+  found — the script item `next_step_agreed` answered yes (by phrases or the LLM), a `next_step_date` field
+  proposal, a next-step phrase (`NEXT_STEP_PHRASES`, anyone, not negated: "назначить демо", "созвониться", "send
+  you the proposal"). Absence cannot be quoted: the evidence is the script item's own 'no' quotes ("будем на
+  связи") and the call's closing words (its last `CLOSING_UTTERANCES` utterances), where a next step belongs.
+  Decided by the script item's source when it answered no, else by phrases.
 - next_step_date_missing (medium): a next step was found but no `next_step_date` was proposed and no date or clock
   time ("в 11", "at 3 pm") is said in an utterance that shows the next step or in the one right after it (the
   other side's "давайте в четверг"). The evidence quotes the next step.
@@ -203,15 +203,27 @@ def _read_next_step(
         return None
     examples = settings_for(item, language)
     step = read_next_step(conversation, examples) if examples.positive else None
-    # An accepted step without a date is read as before: the date rule below says where it was set and quotes it.
-    decisive = (Outcome.agreed_dated, Outcome.declined, Outcome.none)
+    decisive = (Outcome.agreed_dated, Outcome.agreed_undated, Outcome.declined, Outcome.none)
     return step if step is not None and step.outcome in decisive else None
 
 
 def _from_reading(conversation: Conversation, step: NextStep, language: str) -> list[DealSignal]:
-    """Signals from a decisive next-step reading: none for a dated step, else a declined or missing one."""
+    """Signals from a decisive next-step reading: none for a dated step, a missing date for an accepted step without
+    one, else a declined or missing step."""
     if step.outcome == Outcome.agreed_dated:
         return []
+    if step.outcome == Outcome.agreed_undated:
+        note = f"{step.note}; quoted: the proposal and the customer's reply"
+        return [
+            _signal(
+                SignalKind.next_step_date_missing,
+                SignalSeverity.medium,
+                language,
+                list(step.evidence),
+                DecisionSource.rule,
+                note,
+            )
+        ]
     note = f"script item '{NEXT_STEP_ITEMS[0]}' answered no; {step.note}; quoted: it and how the call ended"
     first_closing = max(len(conversation.utterances) - CLOSING_UTTERANCES, 0)
     ending = [evidence for u in conversation.utterances[first_closing:] for evidence in closing(u)]

@@ -169,14 +169,15 @@ def test_next_step_without_a_date() -> None:
     call = dialogue("ru", closing_lines("ru", (REP, "Давайте созвонимся ещё раз и обсудим."), (CUSTOMER, "Давайте.")))
     [signal] = signals_of(call)
     assert signal.kind == SignalKind.next_step_date_missing and signal.severity == SignalSeverity.medium
-    assert [e.quote for e in signal.evidence] == ["Давайте созвонимся ещё раз и обсудим."]
+    # The script reads the step from the dialogue: the proposal and the customer's acceptance are quoted.
+    assert [e.quote for e in signal.evidence] == ["Давайте созвонимся ещё раз и обсудим.", "Давайте."]
     assert signal.message == "Следующий шаг обсудили, но дату или время не назначили."
 
     call = dialogue("en", closing_lines("en", (REP, "Let's schedule a demo with your team."), (CUSTOMER, "Fine.")))
     [signal] = signals_of(call)
     assert signal.kind == SignalKind.next_step_date_missing
     assert signal.evidence[0].quote == "Let's schedule a demo with your team."  # the sentence with the step
-    assert signal.source == DecisionSource.phrases
+    assert signal.source == DecisionSource.rule  # the dialogue reading: a proposal the customer accepted
 
 
 def test_no_next_step_when_the_call_just_ends() -> None:

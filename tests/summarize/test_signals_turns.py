@@ -98,6 +98,25 @@ def test_question_met_only_with_a_question_back_or_a_brush_off() -> None:
     assert signal.message == "Вопрос клиента остался без ответа: «А какие гарантии вы даёте?»"
 
 
+def test_a_price_question_put_off_without_a_figure_is_unanswered() -> None:
+    put_off = [
+        ("ru", "Вы мне лучше скажите сколько у вас это стоит", "Ну это по-разному, методист вам всё расскажет."),
+        ("ru", "А какой процент по кредиту?", "Там от банка зависит, на месте посчитают."),
+        ("en", "How much would the onboarding cost us?", "It depends on a lot of things, we'll cover it later."),
+    ]
+    for language, question, reply in put_off:
+        assert kinds(signals_of(dialogue(language, exchange(language, question, reply)))) == [
+            SignalKind.question_unanswered
+        ], question
+    # A figure answers it, put off or not; a deferral of a question that asks for no figure is still an answer.
+    answered = [
+        ("ru", "Вы мне лучше скажите сколько у вас это стоит", "По-разному, но в среднем тридцать тысяч в месяц."),
+        ("ru", "А внедрение долго идёт?", "Внедрение обычно занимает пару недель."),
+    ]
+    for language, question, reply in answered:
+        assert signals_of(dialogue(language, exchange(language, question, reply))) == [], question
+
+
 def test_small_talk_and_line_checks_are_not_questions() -> None:
     for language, line in [("ru", "Алло? Вы меня слышите?"), ("en", "How are you?"), ("en", "Right?")]:
         assert signals_of(dialogue(language, exchange(language, line, "Ок."))) == [], line
