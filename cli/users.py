@@ -17,6 +17,11 @@ PasswordStdin = Annotated[
 ]
 
 
+def _cli(**detail: object) -> dict[str, object]:
+    # Commands run with database access, not as a user: the log says so.
+    return {"via": "command line", **detail}
+
+
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -36,11 +41,19 @@ def user_add(
     """Add a user who logs in with a password."""
     from pipeline.runtime import default_runtime
     from services.accounts import AccountError, create_user
+    from services.audit import AuditAction, record
 
     password = _password(password_stdin)
     try:
         with default_runtime().db.session() as session:
-            create_user(session, login, name, password, role, team=team, rep_id=rep_id, locale=locale)
+            added = create_user(session, login, name, password, role, team=team, rep_id=rep_id, locale=locale)
+            record(
+                session,
+                actor_id=None,
+                action=AuditAction.user_changed,
+                target=f"user:{added.id}",
+                detail=_cli(added=login),
+            )
     except AccountError as exc:
         raise fail(str(exc)) from None
     err.print(f"user {login} added ({role.value})")
@@ -51,11 +64,20 @@ def user_password(login: str, password_stdin: PasswordStdin = False) -> None:
     """Set a user's password; their open sessions end."""
     from pipeline.runtime import default_runtime
     from services.accounts import AccountError, set_password, user_by_login
+    from services.audit import AuditAction, record
 
     password = _password(password_stdin)
     try:
         with default_runtime().db.session() as session:
-            set_password(session, user_by_login(session, login), password)
+            user = user_by_login(session, login)
+            set_password(session, user, password)
+            record(
+                session,
+                actor_id=None,
+                action=AuditAction.user_changed,
+                target=f"user:{user.id}",
+                detail=_cli(password="set"),
+            )
     except AccountError as exc:
         raise fail(str(exc)) from None
     err.print(f"password of {login} changed")
@@ -127,3 +149,30 @@ def user_tokens() -> None:
                 f"{token.revoked_at:%Y-%m-%d}" if token.revoked_at else "",
             )
     Console().print(table)
+
+
+@users.command("role")
+def user_role(
+    login: str,
+    role: Annotated[UserRole, typer.Option(help="rep, rop (head of sales) or admin.")],
+    team: Annotated[str | None, typer.Option(help="Team (a head of sales needs one).")] = None,
+) -> None:
+    """Change a user's role; their sessions and API tokens end at once."""
+    from pipeline.runtime import default_runtime
+    from services.accounts import AccountError, set_role, user_by_login
+    from services.audit import AuditAction, record
+
+    try:
+        with default_runtime().db.session() as session:
+            user = user_by_login(session, login)
+            set_role(session, user, role, team=team)
+            record(
+                session,
+                actor_id=None,
+                action=AuditAction.user_changed,
+                target=f"user:{user.id}",
+                detail=_cli(role=role.value),
+            )
+    except AccountError as exc:
+        raise fail(str(exc)) from None
+    err.print(f"{login} is now {role.value}; their sessions and API tokens have ended")

@@ -9,21 +9,22 @@ failed; 503 with Retry-After when storage or the database is down. The refusals 
 
 import json
 import logging
-import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from ingest import intake
 from ingest.deps import RuntimeDep
 from ingest.download import download_recording, safe_file_name
-from ingest.providers import mango, s3_event, twilio, webhook, zadarma
+from ingest.providers import mango, s3_event, twilio, webhook, zadarma, zadarma_replay
 from ingest.providers.base import Ignored, ProviderRequest, RejectedRequest, bearer_token, configured, same_secret
+from ingest.spool import spool_folder
 from models import IncomingCall
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
@@ -78,10 +79,10 @@ async def _take_in(incoming: IncomingCall, runtime: Runtime, prepare: Prepare | 
     existing = await _intake(intake.find_existing, incoming, runtime)
     if existing:
         return _response(_answer(incoming, intake.Intake(existing, duplicate=True)))
-    with tempfile.TemporaryDirectory(prefix="callintel-ingest-", ignore_cleanup_errors=True) as tmp:
+    with spool_folder(runtime.settings) as folder:
         if prepare is not None:
             incoming = await prepare(incoming, runtime.settings)
-        path = await download_recording(incoming, runtime.settings, Path(tmp))
+        path = await download_recording(incoming, runtime.settings, folder)
         result = await _intake(intake.take_in, incoming, path, runtime, name=path.name)
     return _response(_answer(incoming, result))
 
@@ -119,8 +120,16 @@ async def zadarma_echo(request: Request, runtime: RuntimeDep) -> PlainTextRespon
 
 @router.post("/zadarma", summary="Zadarma PBX call notification")
 async def zadarma_event(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    announced = zadarma.parse(await _read(request), runtime.settings)
-    return await _announced(announced, runtime, prepare=zadarma.with_recording_link)
+    zadarma_replay.check_source(request.client.host if request.client else None, runtime.settings)
+    sent = await _read(request)
+    announced = zadarma.parse(sent, runtime.settings)
+    if isinstance(announced, Ignored):
+        return await _announced(announced, runtime)
+    signature = sent.header(zadarma.SIGNATURE_HEADER) or ""
+    await _intake(zadarma_replay.refuse_seen, signature, runtime)
+    answer = await _announced(announced, runtime, prepare=zadarma.with_recording_link)
+    await _intake(zadarma_replay.remember, signature, runtime)
+    return answer
 
 
 @router.post("/webhook", summary="Generic signed JSON webhook")
@@ -131,10 +140,15 @@ async def generic_webhook(request: Request, runtime: RuntimeDep) -> JSONResponse
 
 @router.post("/s3", summary="S3/MinIO bucket notification")
 async def bucket_event(request: Request, runtime: RuntimeDep) -> JSONResponse:
-    calls = []
+    calls, ignored = [], []
     for incoming in s3_event.parse(await _read(request), runtime.settings):
+        if isinstance(incoming, Ignored):
+            log.warning("bucket event ignored: %s", incoming.reason)
+            ignored.append(incoming.reason)
+            continue
         calls.append(_answer(incoming, await _intake(intake.take_in_object, incoming, runtime)))
-    return JSONResponse({"calls": calls}, status_code=202 if any(not call["duplicate"] for call in calls) else 200)
+    answer: dict[str, Any] = {"calls": calls} | ({"ignored": ignored} if ignored else {})
+    return JSONResponse(answer, status_code=202 if any(not call["duplicate"] for call in calls) else 200)
 
 
 def _check_api_token(request: Request, settings: Settings) -> None:
@@ -145,6 +159,29 @@ def _check_api_token(request: Request, settings: Settings) -> None:
     if not same_secret(sent, token):
         log.warning("upload rejected: wrong bearer token")
         raise HTTPException(401, "wrong bearer token")
+
+
+async def _bounded(request: Request, limit: int) -> AsyncGenerator[bytes, None]:
+    """The request body, refused with 413 as soon as it cannot hold a file within `limit` (chunked bodies announce
+    no length, so it is counted as it arrives)."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit + MULTIPART_OVERHEAD:
+            raise HTTPException(413, f"upload over the {limit}-byte limit")
+        yield chunk
+
+
+async def _upload_form(request: Request, limit: int) -> FormData:
+    """The multipart form, read no further than the limit: the file part waits in an unnamed temporary file, so
+    neither a refused nor an interrupted upload leaves anything on disk."""
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise HTTPException(422, "file: required (a multipart file field)")
+    parser = MultiPartParser(request.headers, _bounded(request, limit), max_files=1, max_fields=1)
+    try:
+        return await parser.parse()
+    except MultiPartException as exc:
+        raise HTTPException(400, exc.message) from exc
 
 
 async def _save_upload(upload: UploadFile, dest: Path, max_bytes: int) -> None:
@@ -165,7 +202,8 @@ async def upload_recording(request: Request, runtime: RuntimeDep) -> JSONRespons
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > settings.download_max_bytes + MULTIPART_OVERHEAD:
         raise HTTPException(413, f"upload over the {settings.download_max_bytes}-byte limit")
-    async with request.form(max_files=1, max_fields=1) as form:
+    form = await _upload_form(request, settings.download_max_bytes)
+    try:
         upload, meta_text = form.get("file"), form.get("meta")
         if not isinstance(upload, UploadFile):
             raise HTTPException(422, "file: required (a multipart file field)")
@@ -181,8 +219,10 @@ async def upload_recording(request: Request, runtime: RuntimeDep) -> JSONRespons
         existing = await _intake(intake.find_existing, incoming, runtime)
         if existing:
             return _response(_answer(incoming, intake.Intake(existing, duplicate=True)))
-        with tempfile.TemporaryDirectory(prefix="callintel-upload-", ignore_cleanup_errors=True) as tmp:
-            path = Path(tmp) / safe_file_name(upload.filename or "", "upload")
+        with spool_folder(settings) as folder:
+            path = folder / safe_file_name(upload.filename or "", "upload")
             await _save_upload(upload, path, settings.download_max_bytes)
             result = await _intake(intake.take_in, incoming, path, runtime, name=path.name)
+    finally:
+        await form.close()
     return _response(_answer(incoming, result))

@@ -8,6 +8,7 @@ from ingest.intake import link_directory, recording_key, sha256_of
 from models import CallInfo, CallStatus, Stage
 from models.errors import BadInput
 from pipeline.db import Call, Recording
+from pipeline.orphans import recording_recorded, writing_recording
 from pipeline.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -32,9 +33,17 @@ def ingest_file(path: Path, runtime: Runtime, info: CallInfo, options: dict[str,
     call_id = uuid.uuid4().hex
     with runtime.db.session() as session:
         recording = session.scalar(select(Recording).where(Recording.sha256 == sha))
-        if recording is None or recording.purged_at is not None:
-            # Retention may have deleted the audio of a recording still on record: store it again under its key.
-            runtime.storage.put_file(recording.storage_key if recording else key, path)
+    written = None
+    if recording is None or recording.purged_at is not None:
+        # Retention may have deleted the audio of a recording still on record: store it again under its key.
+        written = recording.storage_key if recording else key
+        writing_recording(runtime, written)
+        runtime.storage.put_file(written, path)
+    with runtime.db.session() as session:
+        if recording is not None:
+            recording = session.merge(recording)
+        if written is not None:
+            recording_recorded(session, written)
         if recording is None:
             recording = Recording(sha256=sha, storage_key=key, original_name=path.name, size_bytes=path.stat().st_size)
             session.add(recording)

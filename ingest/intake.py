@@ -1,12 +1,11 @@
 """Taking in an announced call: store its recording once, create the call linked to its rep and team, queue it.
 
-Deduplication is by the provider's call id and by content hash, both enforced by unique constraints, so
-concurrent announcements of the same call store one recording and queue one job.
+Deduplication is by the provider's call id and by content hash (calls.content_sha256), both enforced by unique
+constraints, so concurrent announcements of the same call or the same audio store one recording and queue one job.
 """
 
 import hashlib
 import logging
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,10 +15,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from ingest.providers.base import RejectedRequest
+from ingest.spool import spool_folder
 from models import CallInfo, CallStatus, IncomingCall, Stage
 from models.errors import Unavailable
 from pipeline.db import Call, Recording, Team
 from pipeline.directory import find_rep
+from pipeline.orphans import recording_recorded, writing_recording
 from pipeline.queue.dispatch import send_stage
 from pipeline.runtime import Runtime
 from pipeline.storage import NoSuchObject, StorageError
@@ -122,8 +123,12 @@ def take_in(incoming: IncomingCall, path: Path, runtime: Runtime, *, name: str |
             stored = session.scalar(select(Recording).where(Recording.sha256 == sha))
         if existing:
             return Intake(existing, duplicate=True)
+        written = None
         if stored is None or stored.purged_at is not None:
-            runtime.storage.put_file(stored.storage_key if stored else key, path)
+            written = stored.storage_key if stored else key
+            # Noted first: if the database goes down before the recording's row is in, the sweep finds the object.
+            writing_recording(runtime, written)
+            runtime.storage.put_file(written, path)
         call_id = uuid.uuid4().hex
         with runtime.db.session() as session:
             if stored is None:
@@ -140,6 +145,7 @@ def take_in(incoming: IncomingCall, path: Path, runtime: Runtime, *, name: str |
                     recording_id=recording.id,
                     provider=incoming.provider,
                     external_id=incoming.external_id,
+                    content_sha256=sha,
                     rep_id=rep_id,
                     team_id=team_id,
                     status=CallStatus.queued,
@@ -148,13 +154,14 @@ def take_in(incoming: IncomingCall, path: Path, runtime: Runtime, *, name: str |
                     options={},
                 )
             )
+            if written is not None:
+                recording_recorded(session, written)
     except IntegrityError:
-        # Another request took in the same call or the same audio at the same moment: it won, this is a duplicate.
+        # Another request took in the same call or the same audio at the same moment (the unique constraints on
+        # the provider's call id and on content decide): it won, this is a duplicate. An object written here that
+        # no row took up is left to the orphan sweep, which checks first that no intake of it is under way.
         with runtime.db.session() as session:
             existing = _existing(session, incoming, sha)
-            orphaned = stored is None and session.scalar(select(Recording.id).where(Recording.sha256 == sha)) is None
-        if orphaned:
-            runtime.storage.delete(key)
         if existing is None:
             raise
         return Intake(existing, duplicate=True)
@@ -181,8 +188,8 @@ def take_in_object(incoming: IncomingCall, runtime: Runtime) -> Intake:
     download = getattr(runtime.storage, "download", None)
     if download is None:
         raise IntakeRejected("bucket events need S3 storage (CALLINTEL_STORAGE=s3)")
-    with tempfile.TemporaryDirectory(prefix="callintel-") as tmp:
-        path = Path(tmp) / (Path(incoming.object_key).name or "recording")
+    with spool_folder(runtime.settings) as folder:
+        path = folder / (Path(incoming.object_key).name or "recording")
         try:
             download(incoming.bucket, incoming.object_key, path)
         except NoSuchObject as exc:

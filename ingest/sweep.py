@@ -10,6 +10,7 @@ import logging
 from sqlalchemy import select
 
 from ingest.intake import IntakeRejected, take_in_object
+from ingest.providers.s3_event import not_for_intake
 from models import IncomingCall
 from pipeline.db import Call
 from pipeline.runtime import Runtime
@@ -32,7 +33,7 @@ def sweep_incoming(runtime: Runtime) -> int:
         )
     taken = 0
     for key in keys:
-        if f"{bucket}/{key}" in known:
+        if f"{bucket}/{key}" in known or not_for_intake(bucket, key, runtime.settings):
             continue
         incoming = IncomingCall(provider="s3", external_id=f"{bucket}/{key}", bucket=bucket, object_key=key)
         try:

@@ -1,5 +1,6 @@
 """Outbox rows, written in the caller's transaction so an event exists exactly when its result does."""
 
+import re
 import uuid
 
 from pydantic import BaseModel
@@ -9,6 +10,16 @@ from sqlalchemy.orm import Session
 from models import Analysis, CallFailed, CallProcessed
 from models.events import ProcessedItem, ProcessedProposal
 from pipeline.db import Call, Delivery, OutboxEvent, Subscriber
+
+# An absolute file path (POSIX or Windows) standing on its own, not the path part of a URL: the lookbehind refuses
+# a slash that follows a host name or another path character.
+_PATH = re.compile(r"(?<![\w.:/\\-])(?:/|[A-Za-z]:\\)(?:[^\s/\\'\"()\[\],;:]+[/\\])+([^\s/\\'\"()\[\],;:]*)")
+
+
+def without_paths(text: str) -> str:
+    """The text with each absolute file path cut to its file name: subscribers learn what failed, not where the
+    worker keeps its temporary files."""
+    return _PATH.sub(lambda match: match.group(1) or "…", text)
 
 
 def record_event(session: Session, type_: str, call_id: str | None, data: BaseModel) -> str:
@@ -46,4 +57,10 @@ def call_processed(call: Call, analysis: Analysis, language: str, duration_s: fl
 
 
 def call_failed(call: Call, stage: str, error: str) -> CallFailed:
-    return CallFailed(call_id=call.id, external_id=call.external_id, provider=call.provider, stage=stage, error=error)
+    return CallFailed(
+        call_id=call.id,
+        external_id=call.external_id,
+        provider=call.provider,
+        stage=stage,
+        error=without_paths(error),
+    )

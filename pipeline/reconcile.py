@@ -2,6 +2,7 @@
 
 Correctness never depends on a message arriving: a call marked due but not queued (the broker was down at
 ingest), or stuck mid-stage past its time limit (its worker died and the message was dropped), is queued again.
+Recordings written with no row pointing at them are deleted after a grace period (pipeline/orphans.py).
 """
 
 import logging
@@ -12,6 +13,7 @@ from sqlalchemy import and_, or_, select
 
 from models import CallStatus, Stage
 from pipeline.db import Call, Delivery, OutboxEvent
+from pipeline.orphans import remove_orphans
 from pipeline.queue.dispatch import send_publish, send_stage
 from pipeline.runtime import Runtime
 
@@ -22,6 +24,7 @@ log = logging.getLogger(__name__)
 class Reconciled:
     calls_requeued: int = 0
     publishes_requeued: int = 0
+    orphans_removed: int = 0
 
 
 def reconcile(runtime: Runtime, *, now: datetime | None = None) -> Reconciled:
@@ -56,6 +59,7 @@ def reconcile(runtime: Runtime, *, now: datetime | None = None) -> Reconciled:
     for event_call_id in undelivered:
         send_publish(runtime, event_call_id)
         found.publishes_requeued += 1
+    found.orphans_removed = remove_orphans(runtime, now=now)
     if found.calls_requeued or found.publishes_requeued:
         log.info("reconciled: %d calls and %d deliveries requeued", found.calls_requeued, found.publishes_requeued)
     return found

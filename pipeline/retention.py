@@ -14,10 +14,11 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_, select
+from sqlalchemy import ColumnElement, SQLColumnExpression, and_, exists, or_, select, update
 
 from models import CallResult, CallStatus
 from pipeline.db import Call, Recording
+from pipeline.db.audit import append
 from pipeline.playback import playback_key
 from pipeline.runtime import Runtime
 from pipeline.stages import output_key
@@ -95,6 +96,17 @@ def _purge_recording(runtime: Runtime, recording_id: int, cutoff: datetime) -> i
             runtime.storage.delete(playback_key(call_id))
         runtime.storage.delete(recording.storage_key)
         recording.purged_at = datetime.now(UTC)
+        for call_id in call_ids:
+            append(
+                session,
+                actor_id=None,
+                action="call.purged",
+                target=f"call:{call_id}",
+                detail={"by": "retention"},
+                ip=None,
+            )
+        # Its calls no longer hold the audio: the same audio may come in again as a new call.
+        session.execute(update(Call).where(Call.recording_id == recording_id).values(content_sha256=None))
     return transcripts
 
 

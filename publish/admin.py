@@ -13,8 +13,9 @@ from pipeline.db import Delivery, OutboxEvent, Subscriber
 from pipeline.queue.dispatch import send_publish
 from pipeline.runtime import Runtime
 from publish.delivery import utc
+from publish.secrets import SubscriberSecretError, seal_secret, shown_url
 
-EVENT_TYPES = ("call.processed", "call.failed", "crm.fields.approved")
+EVENT_TYPES = ("call.processed", "call.failed", "crm.fields.approved", "deal.at_risk")
 
 DeliveryStatus = Literal["pending", "delivered", "dead"]
 
@@ -24,7 +25,9 @@ class DeliveryView(BaseModel):
     event_id: str
     event_type: str
     call_id: str | None
-    subscriber_url: str | None = Field(description="The subscriber's URL; None for a delivery to a CRM.")
+    subscriber_url: str | None = Field(
+        description="The subscriber's URL without any user name or password in it; None for a delivery to a CRM."
+    )
     crm: str | None = Field(default=None, description="For a delivery to a CRM: its kind and connection id.")
     status: DeliveryStatus
     attempts: int
@@ -38,7 +41,7 @@ class DeliveryView(BaseModel):
 
 
 class SubscriberView(BaseModel):
-    """A subscriber as shown to an operator: never its secret."""
+    """A subscriber as shown to an operator: never its secret, nor credentials in its URL."""
 
     id: int
     url: str
@@ -54,7 +57,7 @@ def _view(delivery: Delivery) -> DeliveryView:
         event_id=delivery.event_id,
         event_type=delivery.event.type,
         call_id=delivery.event.call_id,
-        subscriber_url=delivery.subscriber.url if delivery.subscriber else None,
+        subscriber_url=shown_url(delivery.subscriber.url) if delivery.subscriber else None,
         crm=f"{crm.kind} connection {crm.id}" if crm else None,
         status=delivery.status,
         attempts=delivery.attempts,
@@ -92,7 +95,7 @@ def retry_delivery(runtime: Runtime, delivery_id: int) -> DeliveryView | None:
         if delivery.status == "delivered":
             return _view(delivery)
         if delivery.subscriber is not None and not delivery.subscriber.active:
-            raise ValueError(f"delivery {delivery_id}: subscriber {delivery.subscriber.url} was removed")
+            raise ValueError(f"delivery {delivery_id}: subscriber {shown_url(delivery.subscriber.url)} was removed")
         if delivery.crm_connection is not None and not delivery.crm_connection.enabled:
             raise ValueError(f"delivery {delivery_id}: its CRM connection was removed")
         delivery.status, delivery.attempts, delivery.next_attempt_at = "pending", 0, datetime.now(UTC)
@@ -130,15 +133,20 @@ def add_subscriber(runtime: Runtime, url: str, secret: str, events: list[str]) -
     url, events = _check_url(url), _check_events(events)
     if not secret:
         raise ValueError("subscriber secret must not be empty: it is the key subscribers check signatures with")
+    try:
+        sealed = seal_secret(runtime.settings, secret)
+    except SubscriberSecretError as exc:
+        raise ValueError(str(exc)) from None
     with runtime.db.session() as session:
         subscriber = session.scalars(select(Subscriber).where(Subscriber.url == url)).first()
         if subscriber is None:
-            subscriber = Subscriber(url=url, secret=secret, events=events, active=True)
+            subscriber = Subscriber(url=url, sealed_secret=sealed, events=events, active=True)
             session.add(subscriber)
         elif subscriber.active:
-            raise ValueError(f"{url} is already subscribed (subscriber {subscriber.id})")
+            raise ValueError(f"{shown_url(url)} is already subscribed (subscriber {subscriber.id})")
         else:
-            subscriber.secret, subscriber.events, subscriber.active = secret, events, True
+            subscriber.secret, subscriber.sealed_secret = None, sealed
+            subscriber.events, subscriber.active = events, True
         session.flush()
         return subscriber.id
 
@@ -147,7 +155,9 @@ def list_subscribers(runtime: Runtime) -> list[SubscriberView]:
     """Every subscriber, removed ones included (marked inactive)."""
     with runtime.db.session() as session:
         return [
-            SubscriberView(id=s.id, url=s.url, events=s.events, active=s.active, created_at=utc(s.created_at))
+            SubscriberView(
+                id=s.id, url=shown_url(s.url), events=s.events, active=s.active, created_at=utc(s.created_at)
+            )
             for s in session.scalars(select(Subscriber).order_by(Subscriber.id))
         ]
 

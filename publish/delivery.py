@@ -19,6 +19,7 @@ from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from pipeline.signing import EVENT_HEADER, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from publish.crm import Attempt, send_to_crm
+from publish.secrets import SubscriberSecretError, seal_plaintext_secrets, signing_secret
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,10 @@ def deliver_due(
     cutoff = now or datetime.now(UTC)
     clock = (lambda: cutoff) if now is not None else (lambda: datetime.now(UTC))
     done = DeliveryRound()
+    try:
+        seal_plaintext_secrets(runtime)
+    except SubscriberSecretError as exc:
+        log.error("subscriber secrets left unsealed: %s", exc)
     with _http(client) as http:
         while _deliver_next(runtime, call_id, cutoff, clock, http, done):
             pass
@@ -193,10 +198,14 @@ def _send(http: httpx.Client, settings: Settings, delivery: Delivery, at: dateti
     envelope = Event(id=event.id, type=event.type, created_at=utc(event.created_at), data=event.payload)
     body = envelope.model_dump_json().encode("utf-8")
     timestamp = int(at.timestamp())
+    try:
+        secret = signing_secret(settings, subscriber)
+    except SubscriberSecretError as exc:
+        return str(exc)
     headers = {
         "Content-Type": "application/json; charset=utf-8",
         TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: sign(subscriber.secret, timestamp, body),
+        SIGNATURE_HEADER: sign(secret, timestamp, body),
         EVENT_HEADER: event.type,
         EVENT_ID_HEADER: event.id,
     }

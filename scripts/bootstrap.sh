@@ -23,12 +23,21 @@ if [ "$want_test" = 1 ]; then
   command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   # Browser tests (Playwright) drive the system's headless Chromium.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The single sign-on tests run a real OpenID Connect provider (npm's oidc-provider) on Node.js.
+  { command -v node && command -v npm; } >/dev/null || missing+=(nodejs npm)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "installing ${missing[*]} (apt)" >&2
     sudo=()
     [ "$(id -u)" = 0 ] || sudo=(sudo)
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  oidc=tests/support/oidc
+  lock=$(sha256sum "$oidc/package-lock.json" | cut -c1-16)
+  if [ "$(cat "$oidc/node_modules/.callintel-installed" 2>/dev/null)" != "$lock" ]; then
+    echo "installing the test OpenID Connect provider (npm ci in $oidc)" >&2
+    (cd "$oidc" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+    echo "$lock" > "$oidc/node_modules/.callintel-installed"
   fi
 fi
 

@@ -73,9 +73,23 @@ start_rabbitmq() {
 stop_rabbitmq() {
   [ -d "$dir/rabbitmq" ] || return 0
   rabbit_env
-  /usr/lib/rabbitmq/bin/rabbitmqctl -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || true
-  # epmd outlives the node; it is ours (own port), so stop it too.
-  pkill -f "epmd.*-port $epmd_port" 2>/dev/null || true
+  # Given a pid file that is not there, `rabbitmqctl stop` waits for it to appear: without one, the node is
+  # stopped by name (at once, or an error when it is not running).
+  if [ -f "$RABBITMQ_PID_FILE" ]; then
+    /usr/lib/rabbitmq/bin/rabbitmqctl -q stop "$RABBITMQ_PID_FILE" >/dev/null 2>&1 || true
+  else
+    /usr/lib/rabbitmq/bin/rabbitmqctl -q stop >/dev/null 2>&1 || true
+  fi
+  # epmd outlives the node. It takes its port from ERL_EPMD_PORT, not its command line, so it is asked to stop
+  # through that port: only the epmd this script started listens there. It refuses while a node is still
+  # registered, which lasts a moment after the node's process has exited, so it is asked again for a few seconds.
+  local epmd
+  epmd=$(command -v epmd || echo /usr/lib/erlang/bin/epmd)
+  for _ in $(seq 50); do
+    "$epmd" -port "$epmd_port" -kill 2>/dev/null | grep -q "^Killed" && break
+    (exec 3<>"/dev/tcp/127.0.0.1/$epmd_port") 2>/dev/null || break
+    sleep 0.2
+  done
 }
 
 start_redis() {

@@ -1,7 +1,9 @@
-"""Accounts: users and their roles, password checks with argon2, browser sessions, API tokens, login throttling.
+"""Accounts: users and their roles, password checks with argon2, browser sessions, API tokens, sign-in limits.
 
 Tokens (session cookies, API tokens) are random and stored only as their SHA-256, so a database dump lets nobody
-log in. Passwords are argon2id hashes, re-hashed on login when the library's recommended parameters change.
+log in. Each carries the user's session_version from when it was made: deactivating a user or changing their role
+moves the version on, and every request compares it. Passwords are argon2id hashes, re-hashed on login when the
+library's recommended parameters change.
 """
 
 import hashlib
@@ -11,11 +13,14 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import SQLColumnExpression, delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models.errors import BadInput
-from pipeline.db import APIToken, LoginAttempt, Rep, Team, User, WebSession
+from pipeline.db import APIToken, Database, Rep, Team, User, WebSession
+from services import audit
+from services.attempts import clear, release, reserve, sweep
+from services.audit import AuditAction
 
 SESSION_LIFETIME = timedelta(hours=12)
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -130,55 +135,81 @@ def set_password(session: Session, user: User, password: str) -> None:
 def deactivate_user(session: Session, user: User) -> None:
     """The user can no longer log in or use their API tokens; their decisions stay in the logs under their name."""
     user.active = False
+    _revoke_credentials(session, user)
+
+
+def _revoke_credentials(session: Session, user: User) -> None:
+    # The user's session_version has moved on (see User), so whatever survives here is refused anyway; ending the
+    # sessions and marking the tokens revoked also shows it on the admin page.
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     for token in session.scalars(select(APIToken).where(APIToken.user_id == user.id, APIToken.revoked_at.is_(None))):
         token.revoked_at = _now()
 
 
-def _failures(
-    session: Session, column: SQLColumnExpression[str], value: str, since: datetime
-) -> tuple[int, datetime | None]:
-    count, first = session.execute(
-        select(func.count(LoginAttempt.id), func.min(LoginAttempt.at)).where(column == value, LoginAttempt.at >= since)
-    ).one()
-    return int(count), first
+def set_role(session: Session, user: User, role: UserRole, *, team: str | None = None) -> None:
+    """Give a user another role (a head of sales needs a team); their sessions and API tokens end."""
+    team_row = None
+    if team:
+        team_row = session.scalar(select(Team).where(Team.name == team))
+        if team_row is None:
+            raise AccountError(f"no team '{team}'")
+    if role is UserRole.rep and user.rep_id is None:
+        raise AccountError("a rep's account names their directory entry: add it as a new rep user instead")
+    if role is UserRole.rop and team_row is None and user.team_id is None:
+        raise AccountError("a head of sales needs a team")
+    if role.value == user.role and (team_row is None or team_row.id == user.team_id):
+        return
+    user.role = role.value
+    if team_row is not None:
+        user.team_id = team_row.id
+    _revoke_credentials(session, user)
 
 
-def _blocked_for(session: Session, login: str, address: str) -> int | None:
-    now = _now()
-    since = now - LOGIN_WINDOW
-    for column, value, limit in (
-        (LoginAttempt.login, login, MAX_FAILURES_PER_LOGIN),
-        (LoginAttempt.address, address, MAX_FAILURES_PER_ADDRESS),
-    ):
-        count, first = _failures(session, column, value, since)
-        if count >= limit and first is not None:
-            return max(1, int((_aware(first) + LOGIN_WINDOW - now).total_seconds()))
-    return None
+def sign_in(db: Database, login: str, password: str, address: str) -> User:
+    """The user whose login and password these are; LoginRefused otherwise, or while too many attempts were made.
 
-
-def authenticate(session: Session, login: str, password: str, address: str) -> User:
-    """The user whose login and password these are; LoginRefused otherwise, or while too many attempts failed.
-
-    A failure is added to the session: commit it even when LoginRefused is raised, or the attempt is not counted.
+    The attempt is reserved and committed before the password is checked, so concurrent guesses at one login cannot
+    get more than MAX_FAILURES_PER_LOGIN checks per window. Success and failure both go to the audit log.
     """
-    login = login.strip().lower()
-    retry_after = _blocked_for(session, login, address)
+    login = login.strip().lower()[:256]
+    login_key, address_key = f"login:{login}", f"address:{address[:64]}"
+    with db.session() as session:
+        retry_after = reserve(session, login_key, MAX_FAILURES_PER_LOGIN, LOGIN_WINDOW)
+        if retry_after is None:
+            retry_after = reserve(session, address_key, MAX_FAILURES_PER_ADDRESS, LOGIN_WINDOW)
+        if retry_after is not None:
+            audit.record(
+                session,
+                actor_id=None,
+                action=AuditAction.sign_in_password_failed,
+                target=login,
+                detail={"reason": "throttled"},
+                ip=address,
+            )
     if retry_after is not None:
         raise LoginRefused("too many failed logins; try again later", retry_after)
-    user = session.scalar(select(User).where(User.login == login))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        ok = user is not None and user.active
-    except (VerificationError, InvalidHashError):
-        ok = False
-    if not ok or user is None:
-        session.add(LoginAttempt(login=login[:256], address=address[:64]))
-        raise LoginRefused("wrong login or password")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.login == login))
-    return user
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.login == login))
+        try:
+            password_ok = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        except (VerificationError, InvalidHashError):
+            password_ok = False
+        if password_ok and user is not None and user.active:
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = _hasher.hash(password)
+            clear(session, login_key)
+            release(session, address_key)
+            sweep(session, LOGIN_WINDOW)
+            return user
+        audit.record(
+            session,
+            actor_id=user.id if user else None,
+            action=AuditAction.sign_in_password_failed,
+            target=login,
+            detail={"reason": "inactive" if password_ok else "wrong"},
+            ip=address,
+        )
+    raise LoginRefused("wrong login or password")
 
 
 def start_session(session: Session, user: User) -> tuple[str, WebSession]:
@@ -187,6 +218,7 @@ def start_session(session: Session, user: User) -> tuple[str, WebSession]:
     row = WebSession(
         token_hash=token_hash(token),
         user_id=user.id,
+        user_version=user.session_version,
         csrf_token=secrets.token_urlsafe(32),
         expires_at=_now() + SESSION_LIFETIME,
     )
@@ -201,7 +233,7 @@ def session_user(session: Session, token: str) -> tuple[User, WebSession] | None
     if row is None or _aware(row.expires_at) < _now():
         return None
     user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or row.user_version != user.session_version:
         return None
     # Sliding expiry: a session lasts SESSION_LIFETIME past its last use.
     row.expires_at = _now() + SESSION_LIFETIME
@@ -217,7 +249,9 @@ def make_api_token(session: Session, user: User, name: str) -> str:
     if not name.strip():
         raise AccountError("an API token needs a name saying which machine uses it")
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(APIToken(user_id=user.id, name=name.strip(), token_hash=token_hash(token)))
+    session.add(
+        APIToken(user_id=user.id, name=name.strip(), token_hash=token_hash(token), user_version=user.session_version)
+    )
     session.flush()
     return token
 
@@ -227,7 +261,7 @@ def token_user(session: Session, token: str) -> tuple[User, APIToken] | None:
     if row is None or row.revoked_at is not None:
         return None
     user = session.get(User, row.user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or row.user_version != user.session_version:
         return None
     row.last_used_at = _now()
     return user, row

@@ -16,16 +16,19 @@ import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
+from fastapi import HTTPException, Request
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ingest.providers.base import bearer_token, same_secret
 from models import CallStatus, Stage
 from pipeline.db import Call, Delivery, StageRun
 from pipeline.queue.broker import queue_depths
 from pipeline.runtime import Runtime
+from web.deps import RuntimeDep
 
 log = logging.getLogger(__name__)
 
@@ -106,3 +109,13 @@ def metrics_registry(runtime: Runtime) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PipelineCollector(runtime))
     return registry
+
+
+def check_scraper(request: Request, runtime: RuntimeDep) -> None:
+    """Let the scrape through when CALLINTEL_METRICS_TOKEN is unset or sent as `Authorization: Bearer <token>`."""
+    expected = runtime.settings.metrics_token
+    if expected is None or not expected.get_secret_value():
+        return
+    given = bearer_token(request.headers.get("authorization"))
+    if not same_secret(given, expected.get_secret_value()):
+        raise HTTPException(401, "/metrics needs the bearer token set in CALLINTEL_METRICS_TOKEN")

@@ -4,8 +4,14 @@ Set the PBX notification URL to {public_url}/ingest/zadarma. Zadarma first check
 GET ?zd_echo=<value>, which must answer the value itself; then it POSTs form-encoded events with a `Signature`
 header: base64 of the hex HMAC-SHA1, keyed by the API secret, of fields that depend on the event.
 NOTIFY_END (inbound) and NOTIFY_OUT_END (outbound) describe a finished call; NOTIFY_RECORD says its recording is
-ready. Zadarma advises fetching a recording some 40 s after the call ends, so a call whose download fails at
-NOTIFY_END is still taken in at NOTIFY_RECORD (without the call details, which that event lacks).
+ready.
+
+Only what a signature covers is believed. NOTIFY_END signs caller_id, called_did and call_start, and NOTIFY_OUT_END
+internal, destination and call_start: neither signs pbx_call_id, and NOTIFY_END not the extension, so a captured
+end event resent with another call's id or another extension would pass its check. Calls are therefore taken in
+at NOTIFY_RECORD alone, whose signature covers both fields used (pbx_call_id, call_id_with_rec); the end events are
+checked and acknowledged, and give no rep. Zadarma's signatures carry no time, so a signed event sent again is
+told apart by its signature, remembered by ingest.providers.zadarma_replay once its call is taken in.
 """
 
 import base64
@@ -18,7 +24,7 @@ import httpx
 
 from ingest.download import DownloadError, DownloadUnavailable
 from ingest.providers.base import Ignored, ProviderRequest, RejectedRequest, configured, same_secret
-from models import CallDirection, CallInfo, IncomingCall
+from models import CallInfo, IncomingCall
 from pipeline.settings import Settings
 
 SIGNATURE_HEADER = "Signature"
@@ -56,23 +62,6 @@ def echo(request: ProviderRequest, settings: Settings) -> str:
     return value
 
 
-def _info(event: str, form: dict[str, str]) -> CallInfo:
-    # call_start is local time in the account's time zone with no offset, so it is not taken as started_at.
-    if event == "NOTIFY_END":
-        direction, to_number = CallDirection.inbound, form.get("called_did")
-    elif event == "NOTIFY_OUT_END":
-        direction, to_number = CallDirection.outbound, form.get("destination")
-    else:
-        return CallInfo(call_id=form["pbx_call_id"])
-    return CallInfo(
-        call_id=form["pbx_call_id"],
-        direction=direction,
-        from_number=form.get("caller_id") or None,
-        to_number=to_number or None,
-        rep_extension=form.get("internal") or None,
-    )
-
-
 def parse(request: ProviderRequest, settings: Settings) -> IncomingCall | Ignored:
     configured(settings.zadarma_api_key, "Zadarma (CALLINTEL_ZADARMA_API_KEY)")
     secret = configured(settings.zadarma_api_secret, "Zadarma (CALLINTEL_ZADARMA_API_SECRET)")
@@ -87,18 +76,18 @@ def parse(request: ProviderRequest, settings: Settings) -> IncomingCall | Ignore
         raise RejectedRequest(401, f"{SIGNATURE_HEADER} does not match {' + '.join(SIGNED_FIELDS[event])}")
     if not form.get("pbx_call_id"):
         raise RejectedRequest(422, "missing pbx_call_id")
-    if event != "NOTIFY_RECORD" and form.get("is_recorded") != "1":
-        return Ignored(f"call {form['pbx_call_id']} was not recorded")
+    if event != "NOTIFY_RECORD":
+        return Ignored(f"{event} does not sign pbx_call_id; the call is taken in at its NOTIFY_RECORD")
     # call_id_with_rec names the recording itself; without it the call's first recording is asked for.
     params = (
         {"call_id": form["call_id_with_rec"]} if form.get("call_id_with_rec") else {"pbx_call_id": form["pbx_call_id"]}
     )
     return IncomingCall(
         provider="zadarma",
-        # pbx_call_id is the same in all three events, so the end event and the record event of one call meet here.
+        # Signed in NOTIFY_RECORD, so a notification cannot pass one call's recording off as another's.
         external_id=form["pbx_call_id"],
         recording_url=f"{settings.zadarma_api_url.rstrip('/')}{RECORD_REQUEST}?{urlencode(params)}",
-        info=_info(event, form),
+        info=CallInfo(call_id=form["pbx_call_id"]),
     )
 
 

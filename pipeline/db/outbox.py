@@ -11,13 +11,18 @@ from pipeline.db.tables import Base, utcnow
 
 
 class Subscriber(Base):
-    """A URL that receives signed events."""
+    """A URL that receives signed events, with its signing secret encrypted (`sealed_secret`).
+
+    `secret` holds a plaintext secret only on rows written before secrets were encrypted; the publish worker seals
+    such rows as soon as it runs with the secrets key, and then empties `secret`.
+    """
 
     __tablename__ = "subscribers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(String(1024), unique=True)
-    secret: Mapped[str] = mapped_column(String(256))
+    secret: Mapped[str | None] = mapped_column(String(256), default=None)
+    sealed_secret: Mapped[str | None] = mapped_column(Text, default=None)
     events: Mapped[list[Any]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,8 +18,22 @@ class NoSuchObject(StorageError, BadInput):
     """No object under that key (or a key that cannot name one): asking again finds nothing either."""
 
 
+class ObjectUnreadable(StorageError, BadInput):
+    """A stored object exists but cannot be opened: asking again fails the same way until the keys change."""
+
+
+class StorageKeyMissing(ObjectUnreadable):
+    """The object is encrypted under a storage key that is not configured (or no key is configured at all)."""
+
+
+class ObjectTampered(ObjectUnreadable):
+    """The object's bytes fail authentication: altered, truncated, moved to another key, or the wrong key."""
+
+
 class Storage(Protocol):
-    """Objects by key ('recordings/<sha256>.wav', 'calls/<id>/transcript.json'). Writes are all-or-nothing."""
+    """Objects by key ('recordings/<sha256>.wav', 'calls/<id>/transcript.json'). Writes are all-or-nothing.
+    With storage keys configured, what is written is encrypted (pipeline/storage/envelope.py) and reads open both
+    encrypted and plaintext objects."""
 
     def put_bytes(self, key: str, data: bytes) -> None: ...
 

@@ -1,15 +1,30 @@
 import io
+import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from minio import Minio
 from minio.error import S3Error
 from urllib3 import PoolManager
 from urllib3.exceptions import HTTPError
 
-from pipeline.storage.base import NoSuchObject, StorageUnavailable
+from pipeline.storage.base import NoSuchObject, StorageKeyMissing, StorageUnavailable
+from pipeline.storage.envelope import (
+    CHUNK_BYTES,
+    HEADER_PEEK_BYTES,
+    Readable,
+    Rewrap,
+    open_object,
+    read_all,
+    read_header,
+    rewrite,
+    seal,
+)
+from pipeline.storage.keyring import SETTING, Keyring
 
 # A down or unreachable server must fail a request in seconds (the webhook answers 503), not hang it.
 _HTTP_TIMEOUT_S = 10.0
@@ -27,7 +42,8 @@ def _http_client() -> PoolManager:
 
 
 class S3Storage:
-    """A bucket on any S3-compatible server (MinIO in production), through the minio client."""
+    """A bucket on any S3-compatible server (MinIO in production), through the minio client. With a keyring, objects
+    are written encrypted by this client (the server never sees the plaintext or the keys)."""
 
     def __init__(
         self,
@@ -38,8 +54,10 @@ class S3Storage:
         *,
         secure: bool = False,
         region: str | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
         self.bucket = bucket
+        self.keyring = keyring
         self.client = Minio(
             endpoint,
             access_key=access_key,
@@ -65,19 +83,27 @@ class S3Storage:
         except (HTTPError, OSError) as exc:
             raise StorageUnavailable(f"S3 server unreachable ({what}): {exc}") from exc
 
-    def put_bytes(self, key: str, data: bytes) -> None:
+    def _put(self, key: str, source: Readable, length: int) -> None:
+        if self.keyring:
+            sealer = seal(source, self.keyring, key)
+            source, length = sealer, sealer.header.sealed_length(length)
         with self._errors(key):
-            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
+            # One part at a time: parallel uploads read parts ahead into memory as fast as the file gives them,
+            # which for a long recording is most of it.
+            self.client.put_object(self.bucket, key, cast(BinaryIO, source), length, num_parallel_uploads=1)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self._put(key, io.BytesIO(data), len(data))
 
     def put_file(self, key: str, path: Path) -> None:
-        with self._errors(key):
-            self.client.fput_object(self.bucket, key, str(path))
+        with path.open("rb") as src:
+            self._put(key, src, os.fstat(src.fileno()).st_size)
 
     def get_bytes(self, key: str) -> bytes:
         with self._errors(key):
             response = self.client.get_object(self.bucket, key)
             try:
-                return response.read()
+                return read_all(open_object(response, self.keyring, key))
             finally:
                 response.close()
                 response.release_conn()
@@ -107,6 +133,57 @@ class S3Storage:
             yield path
 
     def download(self, bucket: str, key: str, path: Path) -> None:
-        """Fetch an object, possibly from another bucket on the same server (an S3 event's recording)."""
+        """Fetch an object, possibly from another bucket on the same server (an S3 event's recording), opening it
+        on the way when it is encrypted."""
         with self._errors(f"{bucket}/{key}"):
-            self.client.fget_object(bucket, key, str(path))
+            response = self.client.get_object(bucket, key)
+            try:
+                with path.open("wb") as out:
+                    shutil.copyfileobj(open_object(response, self.keyring, key), out, CHUNK_BYTES)
+            finally:
+                response.close()
+                response.release_conn()
+
+    def key_id(self, key: str) -> str | None:
+        """The storage key the object is encrypted under; None for a plaintext object."""
+        try:
+            with self._errors(key):
+                response = self.client.get_object(self.bucket, key, length=HEADER_PEEK_BYTES)
+                try:
+                    start = response.read()
+                finally:
+                    response.close()
+                    response.release_conn()
+        except StorageUnavailable as exc:
+            if isinstance(exc.__cause__, S3Error) and exc.__cause__.code == "InvalidRange":  # an empty object
+                return None
+            raise
+        header, _ = read_header(io.BytesIO(start), key)
+        return header.key_id if header else None
+
+    def rewrap(self, key: str, *, encrypt_plaintext: bool = False) -> Rewrap:
+        """Put the object under the current storage key: its data key re-wrapped (the chunks copied unchanged), or
+        a plaintext object encrypted when asked. An object written by someone else meanwhile is left alone."""
+        if self.keyring is None:
+            raise StorageKeyMissing(f"{SETTING} is not set: there is no current storage key to re-wrap under")
+        keyring = self.keyring
+        with self._errors(key):
+            seen = self.client.stat_object(self.bucket, key)
+            try:
+                response = self.client.get_object(self.bucket, key, request_headers={"If-Match": seen.etag or "*"})
+            except S3Error as exc:
+                if exc.code == "PreconditionFailed":
+                    return Rewrap.changed
+                raise
+            try:
+                size = seen.size or 0
+                outcome, stream, length = rewrite(response, keyring, key, size, encrypt_plaintext=encrypt_plaintext)
+                if stream is None:
+                    return outcome
+                if self.client.stat_object(self.bucket, key).etag != seen.etag:
+                    return Rewrap.changed
+                self.client.put_object(self.bucket, key, cast(BinaryIO, stream), length, num_parallel_uploads=1)
+            finally:
+                response.close()
+                response.release_conn()
+        return outcome

@@ -12,9 +12,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from cli.process import CallOptions, process_files
+from crm_fill.adapters.secrets import generate_key
 from models import CallResult
 from pipeline.db import Delivery
 from pipeline.runtime import Runtime
@@ -78,6 +80,7 @@ def stack(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 "download_allow_private": True,
                 "publish_min_backoff_s": 0.5,
                 "publish_max_backoff_s": 2.0,
+                "crm_secrets_key": SecretStr(generate_key()),
             }
         )
         runtime = Runtime(settings)

@@ -8,16 +8,24 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import delete, select
 
 from ingest.download import DownloadError, DownloadUnavailable
 from ingest.providers import zadarma
 from ingest.providers.base import Ignored, ProviderRequest, RejectedRequest
-from models import CallDirection, IncomingCall
+from models import IncomingCall
+from pipeline.db import Call
 from pipeline.settings import Settings
+from tests.support.servers import Isolated
+from tests.support.stored_calls import stub_runtime
+from web.app import create_app
 
 
 def make_settings(**values: Any) -> Settings:
@@ -57,25 +65,19 @@ def zadarma_request(fields: dict[str, str], signature: str | None) -> ProviderRe
     return ProviderRequest("POST", "http://x/ingest/zadarma", headers, urlencode(fields).encode())
 
 
-def test_zadarma_inbound_call_end_is_a_call() -> None:
+def test_zadarma_call_end_is_checked_but_takes_nothing_in_since_its_call_id_is_unsigned() -> None:
     signature = zadarma_signature(NOTIFY_END["caller_id"] + NOTIFY_END["called_did"] + NOTIFY_END["call_start"])
     settings = make_settings(**ZADARMA_SETTINGS)
-    incoming = zadarma.parse(zadarma_request(NOTIFY_END, signature), settings)
-    assert isinstance(incoming, IncomingCall)
-    assert incoming.external_id == NOTIFY_END["pbx_call_id"]
-    assert incoming.recording_url == "https://api.zadarma.com/v1/pbx/record/request/?call_id=1714547700.123456"
-    info = incoming.info
-    assert (info.direction, info.from_number, info.to_number) == (CallDirection.inbound, "79161234567", "74951234567")
-    assert info.rep_extension == "101"
+    assert zadarma.parse(zadarma_request(NOTIFY_END, signature), settings) == Ignored(
+        "NOTIFY_END does not sign pbx_call_id; the call is taken in at its NOTIFY_RECORD"
+    )
 
 
 def test_zadarma_outbound_call_end_is_signed_over_its_own_fields() -> None:
     fields = {name: value for name, value in NOTIFY_END.items() if name != "called_did"}
     fields |= {"event": "NOTIFY_OUT_END", "destination": "79169876543"}
     signature = zadarma_signature(fields["internal"] + fields["destination"] + fields["call_start"])
-    incoming = zadarma.parse(zadarma_request(fields, signature), make_settings(**ZADARMA_SETTINGS))
-    assert isinstance(incoming, IncomingCall)
-    assert (incoming.info.direction, incoming.info.to_number) == (CallDirection.outbound, "79169876543")
+    assert isinstance(zadarma.parse(zadarma_request(fields, signature), make_settings(**ZADARMA_SETTINGS)), Ignored)
 
     inbound_formula = zadarma_signature(fields["caller_id"] + fields["destination"] + fields["call_start"])
     error = rejected(zadarma.parse, zadarma_request(fields, inbound_formula), make_settings(**ZADARMA_SETTINGS))
@@ -88,15 +90,12 @@ def test_zadarma_record_ready_event_is_the_same_call() -> None:
     incoming = zadarma.parse(zadarma_request(fields, signature), make_settings(**ZADARMA_SETTINGS))
     assert isinstance(incoming, IncomingCall)
     assert incoming.external_id == NOTIFY_END["pbx_call_id"]
+    assert incoming.recording_url == "https://api.zadarma.com/v1/pbx/record/request/?call_id=1714547700.1"
+    assert incoming.info.rep_extension is None
 
 
-def test_zadarma_ignores_unrecorded_calls_and_other_events() -> None:
+def test_zadarma_ignores_other_events() -> None:
     settings = make_settings(**ZADARMA_SETTINGS)
-    fields = NOTIFY_END | {"is_recorded": "0"}
-    signature = zadarma_signature(fields["caller_id"] + fields["called_did"] + fields["call_start"])
-    assert zadarma.parse(zadarma_request(fields, signature), settings) == Ignored(
-        "call in_0123456789abcdef was not recorded"
-    )
     start = {"event": "NOTIFY_START", "caller_id": "1", "called_did": "2", "call_start": "x"}
     assert isinstance(zadarma.parse(zadarma_request(start, None), settings), Ignored)
 
@@ -153,8 +152,9 @@ def zadarma_api() -> Iterator[str]:
 
 def test_zadarma_recording_link_comes_from_the_signed_api_query(zadarma_api: str) -> None:
     settings = make_settings(**ZADARMA_SETTINGS, zadarma_api_url=zadarma_api)
-    signature = zadarma_signature(NOTIFY_END["caller_id"] + NOTIFY_END["called_did"] + NOTIFY_END["call_start"])
-    incoming = zadarma.parse(zadarma_request(NOTIFY_END, signature), settings)
+    fields = {"event": "NOTIFY_RECORD", "pbx_call_id": "in_0123456789abcdef", "call_id_with_rec": "1714547700.123456"}
+    signature = zadarma_signature(fields["pbx_call_id"] + fields["call_id_with_rec"])
+    incoming = zadarma.parse(zadarma_request(fields, signature), settings)
     assert isinstance(incoming, IncomingCall)
     ApiHandler.answer = (200, {"status": "success", "link": "https://records.zadarma.com/r/abc.mp3"})
     linked = asyncio.run(zadarma.with_recording_link(incoming, settings))
@@ -183,3 +183,90 @@ def test_zadarma_link_errors_say_what_the_api_answered(zadarma_api: str) -> None
     with pytest.raises(DownloadUnavailable) as caught:
         asyncio.run(zadarma.with_recording_link(incoming, settings))
     assert caught.value.status_code == 502
+
+
+class ZadarmaServer(BaseHTTPRequestHandler):
+    """Zadarma's documented API on loopback: GET /v1/pbx/record/request/ (checked against the key's signature)
+    answers a link to the recording, which this server also serves."""
+
+    recording = b""
+
+    def do_GET(self) -> None:
+        parts = urlsplit(self.path)
+        if parts.path == zadarma.RECORD_REQUEST:
+            query = urlencode(sorted(parse_qsl(parts.query)))
+            expected = zadarma_signature(zadarma.RECORD_REQUEST + query + hashlib.md5(query.encode()).hexdigest())
+            if self.headers.get("Authorization") != f"{ZADARMA_KEY}:{expected}":
+                self._send(401, json.dumps({"status": "error", "message": "Not authorized"}).encode())
+                return
+            call_id = dict(parse_qsl(parts.query))["call_id"]
+            link = f"http://127.0.0.1:{self.server.server_port}/records/{call_id}.wav"
+            self._send(200, json.dumps({"status": "success", "link": link}).encode())
+        else:
+            self._send(200, ZadarmaServer.recording)
+
+    def _send(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_captured_zadarma_signature_resent_with_another_call_id_or_rep_is_refused(
+    isolated: Isolated, data_dir: Path
+) -> None:
+    ZadarmaServer.recording = (data_dir / "pyannote_sample.wav").read_bytes()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ZadarmaServer)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings = isolated.settings.model_copy(
+        update={
+            "zadarma_api_key": ZADARMA_KEY,
+            "zadarma_api_secret": SecretStr(ZADARMA_SECRET),
+            "zadarma_api_url": f"http://127.0.0.1:{server.server_port}",
+            "download_hosts": ["127.0.0.1"],
+            "download_allow_private": True,
+        }
+    )
+    runtime = stub_runtime(settings)
+    client = TestClient(create_app(runtime))
+
+    def post(fields: dict[str, str], signature: str) -> Any:
+        return client.post("/ingest/zadarma", data=fields, headers={"Signature": signature})
+
+    def calls() -> list[tuple[str | None, int | None]]:
+        with runtime.db.session() as session:
+            return [(c.external_id, c.rep_id) for c in session.scalars(select(Call))]
+
+    try:
+        # The end event as captured for rep 101's call, then sent again as another call of rep 102.
+        captured = zadarma_signature(NOTIFY_END["caller_id"] + NOTIFY_END["called_did"] + NOTIFY_END["call_start"])
+        assert post(NOTIFY_END, captured).status_code == 200
+        forged = post(NOTIFY_END | {"pbx_call_id": "in_attacker", "internal": "102"}, captured)
+        assert forged.status_code == 200 and "ignored" in forged.json()
+        assert calls() == []
+
+        record = {"event": "NOTIFY_RECORD", "pbx_call_id": NOTIFY_END["pbx_call_id"], "call_id_with_rec": "17145.1"}
+        signature = zadarma_signature(record["pbx_call_id"] + record["call_id_with_rec"])
+        taken = post(record, signature)
+        assert taken.status_code == 202, taken.text
+        assert calls() == [(NOTIFY_END["pbx_call_id"], None)]
+
+        with runtime.db.session() as session:
+            session.execute(delete(Call))  # deleted on request: a replay must not bring it back
+        replayed = post(record, signature)
+        assert replayed.status_code == 409 and "already taken" in replayed.json()["detail"]
+        assert post(record | {"pbx_call_id": "in_attacker"}, signature).status_code == 401
+        assert calls() == []
+
+        guarded = TestClient(
+            create_app(stub_runtime(settings.model_copy(update={"zadarma_allowed_sources": ["185.45.152.0/24"]})))
+        )
+        refused = guarded.post("/ingest/zadarma", data=record, headers={"Signature": signature})
+        assert refused.status_code == 403 and "not taken from" in refused.json()["detail"]
+    finally:
+        server.shutdown()
+        server.server_close()
+        runtime.db.engine.dispose()

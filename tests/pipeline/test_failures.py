@@ -28,6 +28,7 @@ def runtime(tmp_path: Path) -> Runtime:
         tmp_path,
         broker_url="stub://",
         stage_max_retries=RETRIES,
+        stage_retry_for_s=0,
         stage_min_backoff_s=0.001,
         stage_max_backoff_s=0.01,
     )

@@ -9,8 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
+from crm_fill.adapters.secrets import generate_key
 from ingest.intake import take_in
 from models import CallStatus, IncomingCall
 from pipeline.db import Call, Recording, StageRun
@@ -58,6 +60,7 @@ def stack(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 "stage_max_backoff_s": 2.0,
                 "publish_min_backoff_s": 0.5,
                 "publish_max_backoff_s": 2.0,
+                "crm_secrets_key": SecretStr(generate_key()),
             }
         )
         runtime = Runtime(settings)

@@ -12,8 +12,9 @@ import pytest
 from dramatiq import Message, Worker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import CurrentMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
+from crm_fill.adapters.secrets import generate_key
 from models.events import Event
 from pipeline.events import record_event
 from pipeline.queue.dispatch import PUBLISH, send_publish
@@ -97,6 +98,7 @@ def runtime(isolated: Isolated) -> Iterator[Runtime]:
             "publish_min_backoff_s": MIN_BACKOFF_S,
             "publish_max_backoff_s": 60.0,
             "publish_timeout_s": 2.0,
+            "crm_secrets_key": SecretStr(generate_key()),
         }
     )
     runtime = Runtime(settings)
@@ -335,7 +337,8 @@ def test_the_publish_actor_comes_back_when_the_retry_is_due(runtime: Runtime, re
 
 
 def test_delivery_works_the_same_on_sqlite(tmp_path: Path, receiver: Receiver) -> None:
-    runtime = Runtime(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'callintel.db'}"))
+    database_url = f"sqlite:///{tmp_path / 'callintel.db'}"
+    runtime = Runtime(Settings(data_dir=tmp_path, database_url=database_url, crm_secrets_key=SecretStr(generate_key())))
     add_subscriber(runtime, receiver.url, SECRET, [])
     record(runtime)
     receiver.statuses = [500]

@@ -4,8 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, SecretStr
 
+from crm_fill.adapters.secrets import generate_key
 from pipeline.events import record_event
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
@@ -20,7 +21,13 @@ class Note(BaseModel):
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Runtime:
-    return Runtime(Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'callintel.db'}"))
+    return Runtime(
+        Settings(
+            data_dir=tmp_path,
+            database_url=f"sqlite:///{tmp_path / 'callintel.db'}",
+            crm_secrets_key=SecretStr(generate_key()),
+        )
+    )
 
 
 def record(runtime: Runtime, type_: str = "call.processed") -> str:

@@ -9,6 +9,8 @@ from sqlalchemy import select
 
 from pipeline.db import Call
 from pipeline.playback import MEDIA_TYPE, AudioPurged, PlaybackError, playback_audio
+from services.audit import AuditAction
+from web.access_log import log_access
 from web.deps import PageViewer, RuntimeDep
 from web.i18n import Translator
 
@@ -41,6 +43,15 @@ def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, end
 
 
+def log_audio_access(runtime: RuntimeDep, request: Request, viewer: PageViewer, call_id: str) -> None:
+    """A fetch without Range is a download; a player's first range (from byte 0) is a play. Seeks are not logged."""
+    sent = request.headers.get("range")
+    if sent is None:
+        log_access(runtime, request, viewer, AuditAction.call_audio_downloaded, f"call:{call_id}")
+    elif sent.replace(" ", "").startswith("bytes=0-"):
+        log_access(runtime, request, viewer, AuditAction.call_audio_played, f"call:{call_id}")
+
+
 @router.get("/app/calls/{call_id}/audio")
 def call_audio(request: Request, call_id: str, viewer: PageViewer, runtime: RuntimeDep) -> Response:
     visible = viewer.calls_filter()
@@ -60,9 +71,11 @@ def call_audio(request: Request, call_id: str, viewer: PageViewer, runtime: Runt
         log.warning("call %s: no playable audio: %s", call_id, exc)
         raise HTTPException(422, translator.t("call_audio_unplayable")) from None
     size = len(data)
+    log_audio_access(runtime, request, viewer, call_id)
     headers = {
         "Accept-Ranges": "bytes",
-        "Cache-Control": "private, max-age=3600",
+        # Never kept by the browser: a cached recording would outlive the session that was allowed to play it.
+        "Cache-Control": "no-store",
         # The copy is made once per call and never changes, so the call and its length name it.
         "ETag": f'"{call_id}-{size}"',
     }

@@ -9,35 +9,56 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ingest.providers.base import same_secret
 from pipeline.db import User
-from services.accounts import SESSION_LIFETIME, LoginRefused, authenticate, end_session, start_session
+from services import audit, mfa
+from services.accounts import SESSION_LIFETIME, LoginRefused, end_session, sign_in, start_session
+from services.audit import AuditAction
 from web.auth import CSRF_FIELD, SESSION_COOKIE
-from web.deps import PageViewer, RuntimeDep, SessionDep
+from web.deps import PageViewer, RuntimeDep, SessionDep, get_runtime
 from web.i18n import LOCALES, Translator
 from web.pages.render import render
+from web.sso_flow import sign_in_options
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "callintel_login_csrf"
 LANG_COOKIE = "callintel_lang"
+# A sign-in whose password was right and whose second factor is due (services.mfa's challenge token).
+MFA_COOKIE = "callintel_mfa"
 
 
-def _safe_next(path: str | None) -> str:
+def safe_next(path: str | None) -> str:
     # Only a path on this site: "//evil.example" or "https://..." would send a fresh login elsewhere.
     if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
         return "/"
     return path
 
 
-def _secure(request: Request) -> bool:
+def is_secure(request: Request) -> bool:
     return request.url.scheme == "https"
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=is_secure(request),
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+    )
 
 
 def _login_page(
     request: Request, status_code: int = 200, language: str | None = None, **context: object
 ) -> HTMLResponse:
     token = request.cookies.get(LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(32)
-    response = render(request, None, "login.html", status_code, language, login_csrf=token, **context)
+    options = sign_in_options(get_runtime(request).settings)
+    response = render(request, None, "login.html", status_code, language, login_csrf=token, **options, **context)
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/login"
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=is_secure(request), path="/login"
     )
     return response
 
@@ -45,9 +66,9 @@ def _login_page(
 @router.get("/login")
 def login_page(request: Request, next: str = "/", lang: str | None = None) -> HTMLResponse:
     chosen = lang if lang in LOCALES else None
-    response = _login_page(request, language=chosen, next_path=_safe_next(next))
+    response = _login_page(request, language=chosen, next_path=safe_next(next))
     if chosen:
-        response.set_cookie(LANG_COOKIE, chosen, samesite="lax", secure=_secure(request), max_age=365 * 86400)
+        response.set_cookie(LANG_COOKIE, chosen, samesite="lax", secure=is_secure(request), max_age=365 * 86400)
     return response
 
 
@@ -61,35 +82,48 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     translator = Translator(request.cookies.get(LANG_COOKIE, "ru"))
+    if not runtime.settings.password_login:
+        error = translator.t("sso_password_off", provider=runtime.settings.sso_provider_name)
+        return _login_page(request, 403, error=error, next_path=safe_next(next))
     expected = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not expected or not same_secret(csrf_token, expected):
-        return _login_page(request, 403, error=translator.t("error_csrf"), next_path=_safe_next(next), login=login)
-    address = request.client.host if request.client else "unknown"
-    refused: LoginRefused | None = None
-    with runtime.db.session() as session:
-        try:
-            user = authenticate(session, login, password, address)
-            token, _ = start_session(session, user)
-        except LoginRefused as exc:
-            refused = exc
-    if refused is not None:
+        return _login_page(request, 403, error=translator.t("error_csrf"), next_path=safe_next(next), login=login)
+    address = client_address(request)
+    try:
+        user = sign_in(runtime.db, login, password, address)
+    except LoginRefused as refused:
         if refused.retry_after_s is None:
-            return _login_page(request, 401, error=translator.t("login_wrong"), next_path=_safe_next(next), login=login)
+            return _login_page(request, 401, error=translator.t("login_wrong"), next_path=safe_next(next), login=login)
         minutes = max(1, round(refused.retry_after_s / 60))
         response: Response = _login_page(
-            request, 429, error=translator.t("login_throttled", minutes=minutes), next_path=_safe_next(next)
+            request, 429, error=translator.t("login_throttled", minutes=minutes), next_path=safe_next(next)
         )
         response.headers["Retry-After"] = str(refused.retry_after_s)
         return response
-    response = RedirectResponse(_safe_next(next), status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
-        max_age=int(SESSION_LIFETIME.total_seconds()),
-    )
+    with runtime.db.session() as session:
+        second_factor = mfa.enrolled(session, user.id) or mfa.required_for(
+            user.role, runtime.settings.mfa_required_roles
+        )
+        audit.record(
+            session,
+            actor_id=user.id,
+            action=AuditAction.sign_in_password,
+            target=user.login,
+            detail={"second_factor": "due" if second_factor else "none"},
+            ip=address,
+        )
+        if second_factor:
+            challenge = mfa.start_challenge(session, user, safe_next(next))
+        else:
+            token, _ = start_session(session, user)
+    if second_factor:
+        response = RedirectResponse("/login/mfa", status_code=303)
+        response.set_cookie(
+            MFA_COOKIE, challenge, httponly=True, samesite="strict", secure=is_secure(request), path="/login"
+        )
+        return response
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(request, response, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
 
@@ -109,7 +143,7 @@ def set_locale(request: Request, viewer: PageViewer, session: SessionDep, locale
         if user is not None:
             user.locale = locale
     back = urlsplit(request.headers.get("referer", "/"))
-    return RedirectResponse(_safe_next(back.path + (f"?{back.query}" if back.query else "")), status_code=303)
+    return RedirectResponse(safe_next(back.path + (f"?{back.query}" if back.query else "")), status_code=303)
 
 
 @router.get("/")

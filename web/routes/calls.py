@@ -4,7 +4,7 @@ import logging
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from models import CallStatus, ProposalStatus, Stage
@@ -13,7 +13,9 @@ from pipeline.queue.dispatch import send_publish
 from pipeline.runtime import Runtime
 from services.accounts import UserRole
 from services.approvals import Actor, FieldDecision, record_decisions
+from services.audit import AuditAction
 from services.calls_admin import CallNotFound, RerunRefused, delete_call, rerun_stage
+from web.access_log import log_access
 from web.auth import Viewer
 from web.call_views import CallDetail, CallPage, call_detail, list_calls
 from web.deps import ApiViewer, RuntimeDep
@@ -86,10 +88,11 @@ def get_calls(
 
 
 @router.get("/{call_id}", summary="One call: its stages, proposals and result", responses={404: {}})
-def get_call(call_id: str, runtime: RuntimeDep, viewer: ApiViewer) -> CallDetail:
+def get_call(call_id: str, runtime: RuntimeDep, viewer: ApiViewer, request: Request) -> CallDetail:
     detail = call_detail(runtime, call_id, viewer.calls_filter())
     if detail is None:
         raise HTTPException(404, f"no call {call_id}")
+    log_access(runtime, request, viewer, AuditAction.call_opened, f"call:{call_id}", via="api")
     return detail
 
 
@@ -143,10 +146,11 @@ def post_decisions(call_id: str, request: DecisionsRequest, runtime: RuntimeDep,
 
 
 @router.delete("/{call_id}", status_code=204, summary="Delete a call from every store", responses={404: {}})
-def delete(call_id: str, runtime: RuntimeDep, viewer: ApiViewer) -> Response:
+def delete(call_id: str, runtime: RuntimeDep, viewer: ApiViewer, request: Request) -> Response:
     _visible(runtime, viewer, call_id, UserRole.admin)
     try:
         delete_call(runtime, call_id)
     except CallNotFound as exc:
         raise HTTPException(404, str(exc)) from exc
+    log_access(runtime, request, viewer, AuditAction.call_deleted, f"call:{call_id}")
     return Response(status_code=204)

@@ -1,10 +1,11 @@
-"""/health for load balancers and orchestrators, /metrics for Prometheus. Both open: they tell nothing about calls."""
+"""/health for load balancers and orchestrators, /metrics for Prometheus. /health is open; /metrics is too unless
+CALLINTEL_METRICS_TOKEN is set. Neither tells anything about calls."""
 
 import asyncio
 import logging
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -13,6 +14,7 @@ from starlette.responses import Response
 from pipeline.queue.broker import queue_depths
 from pipeline.runtime import Runtime
 from web.deps import RuntimeDep
+from web.metrics import check_scraper
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,6 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response, dependencies=[Depends(check_scraper)])
 def metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.metrics_registry), media_type=CONTENT_TYPE_LATEST)
