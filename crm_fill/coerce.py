@@ -6,7 +6,7 @@
 | number | float | a number, or digits with separators ("50 000", "1,5") |
 | money | str "<amount> <CODE>" | see `words.money.parse_money` |
 | date | datetime.date | a date, an ISO date, or a phrase resolved by `words.dates` against the call's start |
-| enum | str, one of allowed_values | an allowed value in any letter case, or one of its value_phrases |
+| enum | str, one of allowed_values | an allowed value or its title in any language, any case, or a value_phrase |
 | bool | bool | true/false, yes/no, да/нет, 1/0 |
 
 A `multiple` field holds a list of unique strings (dates as ISO strings), from a list or, for enums and text fields
@@ -45,10 +45,10 @@ def _text(value: object) -> str:
 
 
 def _enum(value: object, spec: FieldSpec) -> str:
+    titled = spec.value_of_title(_text(value))
+    if titled is not None and titled in spec.allowed_values:
+        return titled
     wanted = _fold(_text(value))
-    for allowed in spec.allowed_values:
-        if _fold(allowed) == wanted:
-            return allowed
     for allowed, by_language in spec.value_phrases.items():
         if any(_fold(phrase) == wanted for phrases in by_language.values() for phrase in phrases):
             return allowed
@@ -60,6 +60,9 @@ def _known(value: object, spec: FieldSpec) -> object:
     "Bitrix24"); any other value as it is: known values are hints, not a closed list."""
     if not isinstance(value, str):
         return value
+    titled = spec.value_of_title(value)
+    if titled is not None:
+        return titled
     wanted = _fold(value)
     for known, by_language in spec.value_phrases.items():
         if _fold(known) == wanted or any(_fold(p) == wanted for phrases in by_language.values() for p in phrases):

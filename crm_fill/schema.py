@@ -32,3 +32,17 @@ def builtin_field_schema(name: str = "default") -> FieldSchema:
         shipped = sorted(p.stem for p in SCHEMAS_DIR.glob("*.yaml"))
         raise FieldSchemaError(f"{path}: no built-in field schema '{name}' (shipped: {', '.join(shipped)})")
     return load_field_schema(path)
+
+
+def with_catalogue(schema: FieldSchema, catalogue: dict[str, list[str]]) -> FieldSchema:
+    """`schema` with a team's product catalogue (name → synonyms) as the known values of its `catalogue` fields,
+    in place of the schema's own examples; unchanged without a catalogue. A product is found by its name or any
+    synonym, in any language of the call, lemma by lemma (summarize.phrases)."""
+    if not catalogue:
+        return schema
+    known = {name: {"any": [name, *synonyms]} for name, synonyms in catalogue.items()}
+    fields = [
+        spec.model_copy(update={"value_phrases": known}) if spec.catalogue and not spec.allowed_values else spec
+        for spec in schema.fields
+    ]
+    return schema.model_copy(update={"fields": fields})

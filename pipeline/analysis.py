@@ -21,12 +21,16 @@ def analyze_conversation(
     *,
     template_ref: str | None = None,
     call_id: str | None = None,
+    catalogue: dict[str, list[str]] | None = None,
 ) -> Analysis:
+    """`catalogue`: the team's products and their synonyms, the known values of the schema's catalogue fields."""
+    from crm_fill.schema import with_catalogue
     from crm_fill.values import normalize_proposals
     from summarize.core import analyze
     from summarize.field_rules import extract_fields
     from summarize.templates import resolve_template
 
+    fields = with_catalogue(fields, catalogue or {})
     summary_language = None if settings.summary_language in ("call", "auto") else settings.summary_language
     analysis = analyze(
         conversation,

@@ -1,13 +1,14 @@
 """Which call script, CRM field schema and vocabulary a call is analysed with: call options, then its team's
 settings, then the deployment's settings."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from crm_fill.schema import builtin_field_schema, load_field_schema, parse_field_schema
 from models import CallInfo, CallScript, FieldSchema
+from pipeline.catalogue import team_catalogue
 from pipeline.db import Call
 from pipeline.directory import stored_document, team_settings
 from pipeline.settings import Settings
@@ -28,6 +29,7 @@ class CallSetup:
     summary_template: str | None = None
     script_text: str | None = None
     fields_text: str | None = None
+    catalogue: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def language(self) -> str | None:
@@ -57,6 +59,7 @@ def load_call(session: Session, row: Call, settings: Settings) -> CallSetup:
         summary_template=row.options.get("template") or (team and team.summary_template) or None,
         script_text=script_doc.body if script_doc else None,
         fields_text=fields_doc.body if fields_doc else None,
+        catalogue=team_catalogue(session, row.team_id),
     )
 
 

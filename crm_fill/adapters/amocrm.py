@@ -159,6 +159,10 @@ class AmoCRMAdapter(CRMAdapter):
             raise PermanentCRMError(self.crm, f"POST /api/v4/calls logged nothing for call {call.call_id}")
         return str(calls[0]["id"])
 
+    def read(self, what: str, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
+        """A GET through this account's rate limit, token refresh and error sorting (the deal sync reads this way)."""
+        return self._request(what, "GET", path, params=params)
+
     def _request(self, what: str, method: str, path: str, **kwargs: Any) -> Any:
         url = self._base + path
 

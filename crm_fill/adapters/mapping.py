@@ -104,7 +104,8 @@ class FieldMap(BaseModel):
         raise MappingError(self.crm, f"field '{field}' is approved but the field map sends it nowhere")
 
     def check(self, schema: FieldSchema) -> None:
-        """FieldMapError when a mapped field is not in the schema, has another type, or maps unknown enum values."""
+        """FieldMapError when a mapped field is not in the schema, has another type, or maps unknown enum values.
+        Options keyed by a value's title are re-keyed by the value itself, the form approved values take."""
         for mapping in self.fields:
             try:
                 spec = schema.field(mapping.field)
@@ -114,6 +115,8 @@ class FieldMap(BaseModel):
                 raise FieldMapError(
                     f"field map: '{mapping.field}' is {mapping.type} here but {spec.type} in schema '{schema.id}'"
                 )
+            # An option may be keyed by the value's title in any language ("директор: '1204711'").
+            mapping.enum_ids = {spec.value_of_title(key) or key: option for key, option in mapping.enum_ids.items()}
             unknown = sorted(set(mapping.enum_ids) - set(spec.allowed_values))
             if unknown:
                 raise FieldMapError(f"field map: '{mapping.field}' maps values the schema does not allow: {unknown}")

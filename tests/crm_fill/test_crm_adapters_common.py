@@ -73,8 +73,8 @@ def test_field_map_file_loads_and_is_checked_against_the_field_schema(tmp_path: 
     with pytest.raises(FieldMapError, match="'budget' is string here but money in schema 'default'"):
         wrong_type.check(builtin_field_schema())
     wrong_value = field_map.model_copy(deep=True)
-    wrong_value.fields[1].enum_ids["won"] = "1"
-    with pytest.raises(FieldMapError, match=r"maps values the schema does not allow: \['won'\]"):
+    wrong_value.fields[1].enum_ids["shipped"] = "1"
+    with pytest.raises(FieldMapError, match=r"maps values the schema does not allow: \['shipped'\]"):
         wrong_value.check(builtin_field_schema())
 
 

@@ -8,7 +8,7 @@ from models import Extractor, FieldType
 
 def test_default_schema_has_the_fields_sales_teams_fill():
     schema = builtin_field_schema()
-    assert schema.version == "1.0"
+    assert schema.version == "1.1"
     types = {spec.name: (spec.type, spec.extractor, spec.multiple) for spec in schema.fields}
     assert types["budget"] == (FieldType.money, Extractor.money, False)
     assert types["expected_close_date"] == (FieldType.date, Extractor.date, False)
@@ -25,6 +25,11 @@ def test_default_schema_has_the_fields_sales_teams_fill():
     competitors = schema.field("competitors_mentioned").value_phrases
     assert {"Salesforce", "HubSpot", "Pipedrive", "amoCRM", "Bitrix24"} <= set(competitors)
     assert all({"en", "ru"} <= set(by_language) for by_language in competitors.values())
+    assert all({"en", "ru"} == set(spec.titles) == set(spec.descriptions) for spec in schema.fields)
+    assert schema.field("decision_maker").title_in("ru") == "ЛПР"
+    stage = schema.field("deal_stage_suggestion")
+    assert all(set(stage.value_titles[value]) == {"en", "ru"} for value in stage.allowed_values)
+    assert schema.field("products_of_interest").catalogue
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -100,3 +105,44 @@ def test_a_file_that_is_not_a_mapping_or_missing_is_named(tmp_path):
         load_field_schema(missing)
     with pytest.raises(FieldSchemaError, match=r"no built-in field schema 'nope'.*default"):
         builtin_field_schema("nope")
+
+
+_TITLED = (
+    _HEAD
+    + """  - name: decision_role
+    title: Decision maker
+    titles: {en: Decision maker, ru: ЛПР}
+    descriptions: {en: Who decides., ru: Кто принимает решение.}
+    type: enum
+    allowed_values: [director, owner]
+    value_titles:
+      director: {en: Director, ru: директор}
+      owner: {en: Owner, ru: Собственник}
+    question: Who decides?
+"""
+)
+
+
+def test_a_field_shows_its_title_description_and_values_in_the_readers_language(tmp_path):
+    spec = load_field_schema(_write(tmp_path, _TITLED)).field("decision_role")
+    assert (spec.title_in("ru"), spec.description_in("ru")) == ("ЛПР", "Кто принимает решение.")
+    assert (spec.title_in("en"), spec.title_in("de")) == ("Decision maker", "Decision maker")
+    assert (spec.value_title("director", "ru"), spec.value_title("director", "en")) == ("директор", "Director")
+    assert spec.value_of_title("ДИРЕКТОР") == spec.value_of_title("director") == "director"
+    assert spec.value_of_title("manager") is None
+
+
+def test_an_older_schema_without_translations_still_loads(tmp_path):
+    plain = _HEAD + "  - name: budget\n    title: Budget\n    type: money\n    extractor: money\n"
+    spec = load_field_schema(_write(tmp_path, plain)).field("budget")
+    assert (spec.title_in("ru"), spec.description_in("ru"), spec.value_title("100 RUB", "ru")) == (
+        "Budget",
+        "",
+        "100 RUB",
+    )
+
+
+def test_titles_for_values_the_field_does_not_allow_are_refused(tmp_path):
+    bad = _TITLED.replace("owner: {en: Owner", "boss: {en: Owner")
+    with pytest.raises(FieldSchemaError, match="titles for values not allowed"):
+        load_field_schema(_write(tmp_path, bad))

@@ -171,7 +171,7 @@ def test_unknown_fields_and_empty_strings_are_rejected(schema):
     kept, rejected = normalize_proposals(proposals, schema, LOS_ANGELES)
     assert [(item.field, item.value) for item in kept] == [("pain_points", "Reps forget to log calls.")]
     assert rejected[0] == RejectedValue(
-        "favourite_colour", "blue", "no field 'favourite_colour' in field schema 'default' 1.0"
+        "favourite_colour", "blue", "no field 'favourite_colour' in field schema 'default' 1.1"
     )
     assert rejected[1].field == "next_step" and rejected[1].reason == "the value is empty"
 

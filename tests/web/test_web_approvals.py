@@ -109,7 +109,9 @@ def test_the_call_page_shows_each_value_with_its_quote_and_a_typed_input(runtime
     assert "«пришлите коммерческое предложение»" in page.text and "0:12" in page.text
     assert 'id="v-expected_close_date" name="value" value="2025-03-14"' in page.text
     assert 'type="date"' in page.text
-    assert '<option value="proposal" selected>proposal</option>' in page.text
+    # The option is shown by its title in the reader's language and submitted as the value itself.
+    assert '<option value="proposal" selected>Коммерческое предложение</option>' in page.text
+    assert ">Предлагаемый этап сделки <span" in page.text
     assert "4 значения ждут вашего решения." in page.text
 
 

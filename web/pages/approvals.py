@@ -23,6 +23,8 @@ from pipeline.db import Call, Proposal, Rep, Team
 from pipeline.queue.dispatch import send_publish
 from pipeline.runtime import Runtime
 from services.approvals import Actor, FieldDecision, record_decisions
+from services.audit import AuditAction
+from web.access_log import log_access
 from web.auth import Viewer
 from web.call_views import CallDetail, call_detail
 from web.deps import PageViewer, RuntimeDep
@@ -50,9 +52,10 @@ class FieldRow:
 
     name: str
     title: str
+    description: str
     type: str
     multiple: bool
-    allowed: list[str]
+    allowed: list[tuple[str, str]]
     shown: str
     confidence: float
     source: str
@@ -96,7 +99,17 @@ def _schema_and_values(runtime: Runtime, call_id: str) -> tuple[FieldSchema, dic
     return resolve_fields(setup.fields_ref, setup.fields_text), raw
 
 
-def _rows(detail: CallDetail, schema: FieldSchema, raw: dict[str, Any]) -> list[FieldRow]:
+def _shown(spec: FieldSpec | None, value: Any, language: str) -> str:
+    """A value in the reader's language: each known value under its title there."""
+    if spec is None or not spec.value_titles:
+        return _text(value)
+    values = value if isinstance(value, list) else [value]
+    return ", ".join(spec.value_title(_text(item), language) for item in values)
+
+
+def _rows(detail: CallDetail, schema: FieldSchema, raw: dict[str, Any], language: str) -> list[FieldRow]:
+    """The proposals with titles, descriptions and known values in `language`; values submitted stay the field's
+    own (allowed values are offered as `(value, title)`), so the CRM receives the value its option id is mapped by."""
     rows = []
     for proposal in detail.proposals:
         spec = _spec(schema, proposal.field)
@@ -107,11 +120,12 @@ def _rows(detail: CallDetail, schema: FieldSchema, raw: dict[str, Any]) -> list[
         rows.append(
             FieldRow(
                 name=proposal.field,
-                title=spec.title if spec else proposal.field,
+                title=spec.title_in(language) if spec else proposal.field,
+                description=spec.description_in(language) if spec else "",
                 type=spec.type.value if spec else FieldType.string.value,
                 multiple=bool(spec and spec.multiple),
-                allowed=list(spec.allowed_values) if spec else [],
-                shown=shown,
+                allowed=[(v, spec.value_title(v, language)) for v in spec.allowed_values] if spec else [],
+                shown=_shown(spec, proposal.value, language),
                 confidence=proposal.confidence,
                 source=proposal.source,
                 status=proposal.status,
@@ -143,7 +157,7 @@ def _page(
     if detail is None:
         raise HTTPException(404, f"no call {call_id}")
     schema, raw = _schema_and_values(runtime, call_id)
-    rows = _rows(detail, schema, raw)
+    rows = _rows(detail, schema, raw, viewer.locale)
     if error is not None:
         name, message, submitted = error
         for row in rows:
@@ -215,7 +229,9 @@ def approvals_queue(request: Request, viewer: PageViewer, runtime: RuntimeDep) -
 def approval_page(
     request: Request, viewer: PageViewer, runtime: RuntimeDep, call_id: str, notice: str | None = None
 ) -> HTMLResponse:
-    return _page(request, runtime, viewer, call_id, notice=notice)
+    page = _page(request, runtime, viewer, call_id, notice=notice)
+    log_access(runtime, request, viewer, AuditAction.call_opened, f"call:{call_id}", page="approvals")
+    return page
 
 
 def _record(runtime: Runtime, viewer: Viewer, call_id: str, decisions: list[FieldDecision]) -> str:
