@@ -1,4 +1,6 @@
-"""An amoCRM / Kommo API v4 stand-in: leads with custom fields, contacts, calls, OAuth 2.0 with rotating tokens.
+"""An amoCRM / Kommo API v4 stand-in: leads with custom fields, contacts, calls, OAuth 2.0 with rotating tokens;
+for the deal sync also the account, pipelines with their statuses, users, paged lead lists filtered by modification
+time, contacts by id and `lead_deleted` events.
 
 Answers follow amoCRM's documentation: problem+json errors (`title`, `status`, `detail`, `validation-errors`),
 204 with no body for a search or a lead that finds nothing, 401 for a missing or expired token, 429 above the
@@ -52,10 +54,31 @@ class AmoCRMServer(CRMServer):
         self.sticky_fields: set[int] = set()
         self.refreshes = 0
         self._window: list[float] = []
+        self.currency = "RUB"
+        # Each {"id", "name", "sort", "is_main", "statuses": [{"id", "name", "sort", "type"}]}.
+        self.pipelines: list[dict[str, Any]] = []
+        self.users: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.refused = 0  # requests answered 429
+        self.broken_lead_page: int | None = None  # this page of the lead list answers 500
 
     def expire_access_token(self) -> None:
         with self.lock:
             self.access_token = "amo-access-" + secrets.token_hex(16)
+
+    def delete_lead(self, lead_id: int) -> None:
+        """Move a lead to the trash: gone from lists, announced by a `lead_deleted` event."""
+        with self.lock:
+            del self.leads[lead_id]
+            self.events.append(
+                {
+                    "id": f"01ev{len(self.events):04d}",
+                    "type": "lead_deleted",
+                    "entity_id": lead_id,
+                    "entity_type": "lead",
+                    "created_at": int(time.time()),
+                }
+            )
 
     def lead_values(self, lead_id: int) -> dict[int, list[dict[str, Any]]]:
         with self.lock:
@@ -68,10 +91,15 @@ class AmoCRMServer(CRMServer):
             now = time.monotonic()
             self._window = [moment for moment in self._window if now - moment < 1.0] + [now]
             if len(self._window) > self.requests_per_s:
+                self.refused += 1
                 return problem(429, "Too Many Requests", "Too many requests")
             if bearer(request) != self.access_token:
                 return problem(401, "Unauthorized", "Unauthorized")
             parts = request.path.strip("/").split("/")
+            if request.method == "GET":
+                listed = self._list(request)
+                if listed is not None:
+                    return listed
             if parts[:3] == ["api", "v4", "leads"] and len(parts) == 4 and parts[3].isdigit():
                 lead = self.leads.get(int(parts[3]))
                 if request.method == "GET":
@@ -155,6 +183,58 @@ class AmoCRMServer(CRMServer):
             },
         )
 
+    def _list(self, request: Request) -> Answer | None:
+        """The list endpoints the deal sync reads; None for any other request."""
+        query = request.query
+        if request.path == "/api/v4/account":
+            return Answer(200, {"id": 1, "name": "Test account", "currency": self.currency})
+        if request.path == "/api/v4/leads/pipelines":
+            pipelines = [
+                {
+                    **{key: value for key, value in pipeline.items() if key != "statuses"},
+                    "_embedded": {
+                        "statuses": [{**status, "pipeline_id": pipeline["id"]} for status in pipeline["statuses"]]
+                    },
+                }
+                for pipeline in self.pipelines
+            ]
+            return Answer(200, {"_total_items": len(pipelines), "_embedded": {"pipelines": pipelines}})
+        if request.path == "/api/v4/users":
+            return _paged(request, "users", self.users)
+        if request.path == "/api/v4/leads":
+            if request.query.get("page") == str(self.broken_lead_page):
+                return problem(500, "Internal Server Error", "Internal Server Error")
+            since = int(query.get("filter[updated_at][from]", "0"))
+            leads = sorted(
+                (lead for lead in self.leads.values() if lead.get("updated_at", 0) >= since),
+                key=lambda lead: (lead.get("updated_at", 0), lead["id"]),
+            )
+            with_contacts = "contacts" in query.get("with", "").split(",")
+            shown = [self._listed_lead(lead, with_contacts) for lead in leads]
+            return _paged(request, "leads", shown)
+        if request.path == "/api/v4/contacts" and "filter[id][]" in request.query_all:
+            ids = {int(value) for value in request.query_all["filter[id][]"]}
+            found = [self._contact_json(contact) for contact in self.contacts if contact["id"] in ids]
+            return _paged(request, "contacts", found)
+        if request.path == "/api/v4/events":
+            since = int(query.get("filter[created_at][from]", "0"))
+            kind = query.get("filter[type]")
+            events = [e for e in self.events if e["created_at"] >= since and (kind is None or e["type"] == kind)]
+            return _paged(request, "events", events)
+        return None
+
+    def _listed_lead(self, lead: dict[str, Any], with_contacts: bool) -> dict[str, Any]:
+        shown = {key: value for key, value in lead.items() if key != "contacts"}
+        if with_contacts:
+            linked = [c["id"] for c in self.contacts if lead["id"] in c["leads"]]
+            shown["_embedded"] = {"contacts": [{"id": cid, "is_main": i == 0} for i, cid in enumerate(linked)]}
+        return shown
+
+    def _contact_json(self, contact: dict[str, Any]) -> dict[str, Any]:
+        phones = [{"value": contact["phone"], "enum_code": "WORK"}] if contact.get("phone") else []
+        fields = [{"field_code": "PHONE", "field_name": "Телефон", "values": phones}] if phones else None
+        return {"id": contact["id"], "name": contact["name"], "custom_fields_values": fields}
+
     def _lead_json(self, lead: dict[str, Any]) -> dict[str, Any]:
         return {**lead, "_links": {"self": {"href": f"/api/v4/leads/{lead['id']}"}}}
 
@@ -211,6 +291,19 @@ class AmoCRMServer(CRMServer):
                 }
             )
         return Answer(200, {"_total_items": len(done), "_embedded": {"calls": done, "errors": errors}})
+
+
+def _paged(request: Request, key: str, items: list[dict[str, Any]]) -> Answer:
+    """amoCRM's paging: `page` from 1, `limit` up to 250; 204 with no body past the last item."""
+    page = int(request.query.get("page", "1"))
+    limit = min(int(request.query.get("limit", "50")), 250)
+    chunk = items[(page - 1) * limit : page * limit]
+    if not chunk:
+        return Answer(204)
+    links: dict[str, Any] = {"self": {"href": f"{request.path}?page={page}&limit={limit}"}}
+    if page * limit < len(items):
+        links["next"] = {"href": f"{request.path}?page={page + 1}&limit={limit}"}
+    return Answer(200, {"_page": page, "_links": links, "_embedded": {key: chunk}})
 
 
 def _invalid(spec: AmoField, values: Any) -> str | None:

@@ -18,6 +18,8 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     raw: bytes
+    # Every value of a repeated parameter (`filter[id][]=1&filter[id][]=2`); `query` keeps the first.
+    query_all: dict[str, list[str]] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.raw) if self.raw else None
@@ -114,6 +116,7 @@ def _handler(server: CRMServer) -> type[BaseHTTPRequestHandler]:
                 query={key: values[0] for key, values in parse_qs(parts.query).items()},
                 headers={key.lower(): value for key, value in self.headers.items()},
                 raw=self.rfile.read(length) if length else b"",
+                query_all=parse_qs(parts.query),
             )
             answer = server.dispatch(request)
             if answer.delay_s:
