@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import track
 
 import pipeline
-from cli import crm, directory, service, users
+from cli import audit, catalogue, crm, deals, directory, keys, scheduler, service, users
 from cli.output import err, fail, report_error
 from pipeline import logs
 
@@ -186,7 +186,12 @@ app.add_typer(directory.scripts, name="script")
 app.add_typer(directory.field_schemas, name="fields")
 app.add_typer(directory.subscribers, name="subscriber")
 app.add_typer(crm.crm, name="crm")
+app.add_typer(deals.deals, name="deals")
+app.command()(scheduler.scheduler)
+app.add_typer(keys.keys, name="keys")
+app.add_typer(catalogue.catalogue, name="catalogue")
 app.add_typer(users.users, name="users")
+app.add_typer(audit.audit, name="audit")
 app.add_typer(service.deliveries, name="delivery")
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ app = typer.Typer()
 
 def _sweep_forever(stop: threading.Event, every_s: float) -> None:
     """Reconcile lost messages and apply retention, until the server stops."""
+    from ingest.spool import clear_spool
     from ingest.sweep import sweep_incoming
     from pipeline.reconcile import reconcile
     from pipeline.retention import purge_expired
@@ -26,7 +27,7 @@ def _sweep_forever(stop: threading.Event, every_s: float) -> None:
 
     runtime = default_runtime()
     while not stop.wait(every_s):
-        for sweep in (sweep_incoming, reconcile, purge_expired):
+        for sweep in (sweep_incoming, reconcile, purge_expired, clear_spool):
             try:
                 sweep(runtime)
             except Exception:
@@ -52,11 +53,14 @@ def serve(
     """Run the API: telephony webhooks, uploads, calls, deliveries, health and metrics."""
     import uvicorn
 
+    from ingest.spool import clear_spool
     from pipeline.runtime import default_runtime
     from web.app import create_app
 
     runtime = default_runtime()
     _prepare(runtime)
+    # What a killed predecessor left in the spool.
+    clear_spool(runtime)
     stop = threading.Event()
     if sweep_every > 0:
         threading.Thread(target=_sweep_forever, args=(stop, sweep_every), name="sweeper", daemon=True).start()
@@ -80,6 +84,7 @@ def worker(
     from pipeline.queue.broker import QUEUES
     from pipeline.runtime import default_runtime
     from publish.actor import declare_publish_actor
+    from services.deals.passes import declare_deal_actors
 
     chosen = {q.strip() for q in queues.split(",") if q.strip()}
     unknown = chosen - set(QUEUES)
@@ -94,6 +99,7 @@ def worker(
     broker = runtime.broker
     declare_stage_actors(broker, runtime)
     declare_publish_actor(broker, runtime)
+    declare_deal_actors(broker, runtime)
     if chosen & {"gpu", "cpu"}:
         with err.status("loading speech models"):
             runtime.engines.asr  # noqa: B018 - loaded once per worker, before the first call's time limit starts

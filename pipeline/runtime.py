@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from pipeline.db import Database
 from pipeline.engines import Engines
 from pipeline.settings import Settings
-from pipeline.storage import LocalStorage, S3Storage, Storage
+from pipeline.storage import Keyring, LocalStorage, S3Storage, Storage
 
 if TYPE_CHECKING:
     import dramatiq
@@ -20,6 +20,8 @@ class Runtime:
     @cached_property
     def storage(self) -> Storage:
         s = self.settings
+        keys = s.storage_keys.get_secret_value() if s.storage_keys else None
+        keyring = Keyring.configured(keys, s.storage_key_current)
         if s.storage == "s3":
             return S3Storage(
                 s.s3_endpoint,
@@ -28,8 +30,9 @@ class Runtime:
                 s.s3_bucket,
                 secure=s.s3_secure,
                 region=s.s3_region,
+                keyring=keyring,
             )
-        return LocalStorage(s.data_dir / "objects")
+        return LocalStorage(s.data_dir / "objects", keyring)
 
     @cached_property
     def db(self) -> Database:

@@ -2,12 +2,13 @@
 docs/configuration.md (generated from these declarations by `python -m pipeline.settings_doc`)."""
 
 import hashlib
+import ipaddress
 import json
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -215,6 +216,14 @@ class Settings(BaseSettings):
     s3_incoming_prefix: str | None = Field(
         default=None, description="Drop zone in the bucket: objects under it are taken in even if no event came."
     )
+    storage_keys: SecretStr | None = Field(
+        default=None,
+        description="Keys that encrypt recordings, transcripts and results at rest, in S3 or the data directory: "
+        "`id:base64` entries, comma-separated (`callintel keys new`); unset: objects are stored unencrypted.",
+    )
+    storage_key_current: str | None = Field(
+        default=None, description="Id of the storage key new objects are encrypted under; unset: the first listed."
+    )
 
     broker_url: str = Field(
         default="amqp://guest:guest@127.0.0.1:5672/%2F", description="amqp://... (RabbitMQ) or redis://... (Redis)."
@@ -223,11 +232,75 @@ class Settings(BaseSettings):
     stage_max_retries: int = Field(default=5, ge=0, description="Retries of a stage after a passing fault.")
     stage_min_backoff_s: float = Field(default=2.0, gt=0, description="First wait before a stage is retried.")
     stage_max_backoff_s: float = Field(default=300.0, gt=0, description="Longest wait between retries of a stage.")
+    stage_retry_for_s: float = Field(
+        default=1800.0,
+        ge=0,
+        description="A stage failing on a passing fault (a server down) is retried for at least this long.",
+    )
     speech_time_limit_s: float = Field(default=3600.0, gt=0, description="Longest one speech stage may run.")
     llm_time_limit_s: float = Field(default=900.0, gt=0, description="Longest the analysis (LLM) stage may run.")
     reconcile_after_s: float = Field(default=900.0, gt=0, description="Queued this long with no progress: requeued.")
+    orphan_grace_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="A recording written to storage this long ago with no call pointing at it is deleted.",
+    )
+    spool_dir: Path | None = Field(
+        default=None, description="Where uploads and downloads are spooled before storage; unset: data_dir/spool."
+    )
 
     api_token: SecretStr | None = Field(default=None, description="Bearer token for the API and uploads.")
+    mfa_required_roles: list[str] = Field(
+        default_factory=list,
+        description="Roles (rep, rop, admin) whose local accounts must sign in with a second factor (TOTP).",
+    )
+    password_login: bool = Field(
+        default=True,
+        description="Sign-in with a local login and password; false: single sign-on only (API tokens still work).",
+    )
+    sso_issuer: str | None = Field(
+        default=None,
+        description="Issuer URL of the OpenID Connect provider (its discovery document is "
+        "`<issuer>/.well-known/openid-configuration`); unset: no single sign-on. The redirect URI to register there "
+        "is CALLINTEL_PUBLIC_URL + /login/sso/callback.",
+    )
+    sso_provider_name: str = Field(default="SSO", description="The provider's name on the login page's sign-in button.")
+    sso_client_id: str | None = Field(default=None, description="This service's client id at the provider.")
+    sso_client_secret: SecretStr | None = Field(
+        default=None, description="This service's client secret at the provider (never logged)."
+    )
+    sso_scopes: list[str] = Field(
+        default_factory=lambda: ["openid", "email", "profile"],
+        description="Scopes asked for ('openid' is always added); some providers send the groups claim only for "
+        "its own scope.",
+    )
+    sso_groups_claim: str = Field(
+        default="groups",
+        description="Claim whose values map to roles and teams; a dotted path reaches into an object "
+        "('realm_access.roles').",
+    )
+    sso_roles: dict[str, Literal["rep", "rop", "admin"]] = Field(
+        default_factory=dict,
+        description='Groups-claim value to role, as JSON (\'{"sales-heads": "rop"}\'); when set, every sign-in '
+        "sets the user's role from the claim (the highest one named).",
+    )
+    sso_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description="Groups-claim value to team name, as JSON; the first listed value the user has gives their "
+        "team (made when missing).",
+    )
+    sso_default_role: Literal["rep", "rop", "admin"] | None = Field(
+        default=None,
+        description="Role of a new user whose claim names no role of CALLINTEL_SSO_ROLES; unset: only users "
+        "that exist already, or whose claim names a role, may sign in.",
+    )
+    sso_email_domains: list[str] = Field(
+        default_factory=list, description="E-mail domains allowed to sign in ('bank.example'); empty: any."
+    )
+    sso_trust_email: bool = Field(
+        default=False,
+        description="Take the provider's e-mail as verified when it sends no email_verified claim (Entra ID).",
+    )
     public_url: str | None = Field(default=None, description="This service's URL as providers see it (Twilio).")
     twilio_auth_token: SecretStr | None = Field(default=None, description="Twilio auth token: checks its signatures.")
     twilio_account_sid: str | None = Field(
@@ -239,11 +312,23 @@ class Settings(BaseSettings):
     zadarma_api_key: str | None = Field(default=None, description="Zadarma API key (its webhooks and downloads).")
     zadarma_api_secret: SecretStr | None = Field(default=None, description="Zadarma API secret (signatures).")
     zadarma_api_url: str = Field(default="https://api.zadarma.com", description="Zadarma API base URL.")
+    zadarma_allowed_sources: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks Zadarma notifications may come from ('185.45.152.0/24'); empty: any.",
+    )
     webhook_secret: SecretStr | None = Field(default=None, description="HMAC-SHA256 key of the generic webhook.")
     webhook_tolerance_s: float = Field(default=300.0, gt=0, description="Oldest signed timestamp accepted.")
     s3_events_token: SecretStr | None = Field(default=None, description="Bearer token of bucket notifications.")
     crm_secrets_key: SecretStr | None = Field(
-        default=None, description="Fernet key that CRM tokens are stored encrypted with (`callintel crm key`)."
+        default=None,
+        description="Fernet key that CRM tokens and subscriber signing secrets are stored encrypted with "
+        "(`callintel crm key`).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None, description="Bearer token /metrics asks for; unset: /metrics is open (for a private network)."
+    )
+    hsts_max_age_s: int = Field(
+        default=31536000, ge=0, description="Strict-Transport-Security max-age sent on HTTPS requests (0: not sent)."
     )
     download_hosts: list[str] = Field(
         default_factory=list, description="Hosts recordings may be downloaded from ('*.example.com' allowed)."
@@ -272,12 +357,39 @@ class Settings(BaseSettings):
         default=False, description="Also redact a proposed CRM value that is one phone number or e-mail on its own."
     )
 
+    @field_validator("zadarma_allowed_sources")
+    @classmethod
+    def _check_networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an IP address or network (203.0.113.0/24)") from None
+        return [network.strip() for network in value]
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _check_roles(cls, value: list[str]) -> list[str]:
+        roles = [role.strip().lower() for role in value]
+        for role in roles:
+            if role not in ("rep", "rop", "admin"):
+                raise ValueError(f"{role!r} is not a role: rep, rop or admin")
+        return roles
+
     @field_validator("channels", mode="before")
     @classmethod
     def _parse_channels(cls, value: object) -> object:
         if isinstance(value, str):
             return ChannelLayout.parse(value) if value.strip() else None
         return value
+
+    @model_validator(mode="after")
+    def _check_sign_in(self) -> "Settings":
+        if self.sso_issuer and not self.sso_client_id:
+            raise ValueError("CALLINTEL_SSO_ISSUER needs CALLINTEL_SSO_CLIENT_ID")
+        if not self.password_login and not self.sso_issuer:
+            raise ValueError("CALLINTEL_PASSWORD_LOGIN=false needs single sign-on (CALLINTEL_SSO_ISSUER)")
+        return self
 
     @property
     def db_url(self) -> str:

@@ -56,6 +56,8 @@ def _type(annotation: object) -> str:
         return " or ".join(_type(arg) for arg in present) + ", optional"
     if origin is list:
         return f"list of {_type(args[0])}"
+    if origin is dict:
+        return f"JSON object of {_type(args[0])} to {_type(args[1])}"
     if isinstance(annotation, type):
         if issubclass(annotation, enum.Enum):
             return " or ".join(f"`{member.value}`" for member in annotation)

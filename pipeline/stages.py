@@ -145,7 +145,15 @@ def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
     fields = resolve_fields(call.fields_ref, call.fields_text)
     llm = runtime.engines.llm
     analysis = analyze_conversation(
-        conversation, call.info, script, fields, settings, llm, template_ref=call.summary_template, call_id=call.id
+        conversation,
+        call.info,
+        script,
+        fields,
+        settings,
+        llm,
+        template_ref=call.summary_template,
+        call_id=call.id,
+        catalogue=call.catalogue,
     )
     proposals = analysis.proposals
     models = _models_used(runtime, call.id)
@@ -336,3 +344,23 @@ def _finish(
         row.status = CallStatus.queued if next_stage else CallStatus.done
         if write_db is not None:
             write_db(session, row)
+
+
+def give_up(call_id: str, stage: Stage, reason: str, runtime: Runtime) -> bool:
+    """Fail a call whose stage ran out of retries without being able to record it (the database was down at the
+    last try): the call is failed with the reason and a call.failed event recorded. False when there was nothing
+    to do (the stage has finished since, or the call is gone)."""
+    error = f"{stage}: {reason}"
+    with runtime.db.session() as session:
+        row = session.get(Call, call_id, with_for_update=True)
+        if row is None or row.next_stage != stage or row.status in (CallStatus.done, CallStatus.failed):
+            return False
+        session.execute(
+            update(StageRun)
+            .where(StageRun.call_id == call_id, StageRun.status == "running")
+            .values(status="failed", error=error, finished_at=datetime.now(UTC))
+        )
+        row.status, row.error = CallStatus.failed, error
+        record_event(session, "call.failed", call_id, call_failed(row, stage, error))
+    log.warning("stage %s gave up: %s", stage, reason, extra={"call_id": call_id, "stage": str(stage)})
+    return True

@@ -31,6 +31,8 @@ class Call(Base):
     __tablename__ = "calls"
     __table_args__ = (
         UniqueConstraint("provider", "external_id", name="uq_calls_provider_external_id"),
+        # One call per distinct content taken in, even when announcements race (see content_sha256).
+        UniqueConstraint("content_sha256", name="uq_calls_content_sha256"),
         # The team views filter a team's or a rep's calls by date.
         Index("ix_calls_team_id_created_at", "team_id", "created_at"),
         Index("ix_calls_rep_id_created_at", "rep_id", "created_at"),
@@ -42,6 +44,12 @@ class Call(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"), default=None, index=True)
     provider: Mapped[str] = mapped_column(String(64), default="upload")
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    content_sha256: Mapped[str | None] = mapped_column(
+        String(64),
+        default=None,
+        doc="The recording's content while this call holds it (taken in by intake); cleared when retention deletes "
+        "the audio, so the same audio may come in again as a new call. Local files processed by hand leave it unset.",
+    )
     status: Mapped[str] = mapped_column(String(16), index=True)
     next_stage: Mapped[str | None] = mapped_column(String(32), default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)

@@ -31,9 +31,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serving(runtime: Runtime) -> Iterator[str]:
-    """The app for `runtime` on a loopback port; yields its base URL."""
-    port = _free_port()
+def serving(runtime: Runtime, port: int | None = None) -> Iterator[str]:
+    """The app for `runtime` on a loopback port (a free one unless given); yields its base URL."""
+    port = port or _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -11,7 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 from crm_fill.adapters import FieldMapError, parse_field_map
 from pipeline.db import CRMConnection
 from pipeline.runtime import Runtime
+from services.audit import AuditAction
 from services.crm_connections import CRMConnectionError, list_connections, set_field_map
+from web.access_log import log_access
 from web.auth import Viewer
 from web.deps import AdminViewer, RuntimeDep, SessionDep
 from web.pages.admin_access import back, notice_of
@@ -71,6 +73,7 @@ def save_field_map(
         field_map = parse_field_map(text, "field map")
         with runtime.db.session() as session:
             set_field_map(session, runtime.settings, connection_id, field_map)
+            log_access(session, request, viewer, AuditAction.crm_changed, f"crm:{connection_id}", changed="field map")
     except (FieldMapError, CRMConnectionError) as exc:
         return _map_page(request, runtime, viewer, connection_id, 422, error=str(exc), text=text)
     return back(f"/app/admin/crm/{connection_id}", "field_map_saved")

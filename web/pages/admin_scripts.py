@@ -12,6 +12,8 @@ from pipeline.db import StoredDocument
 from pipeline.directory import DirectoryError, store_document, stored_document
 from pipeline.runtime import Runtime
 from scoring_scripts.loader import BUILTIN_SCRIPTS, SCRIPTS_DIR, ScriptError, parse_script
+from services.audit import AuditAction
+from web.access_log import log_access
 from web.auth import Viewer
 from web.deps import AdminViewer, RuntimeDep
 from web.pages.admin_access import back, notice_of
@@ -91,6 +93,9 @@ async def store_script(
         script = parse_script(text, source)
         with runtime.db.session() as session:
             store_document(session, "script", script.id, script.version, text)
+            log_access(
+                session, request, viewer, AuditAction.script_changed, f"script:{script.id}", version=script.version
+            )
     except (ScriptError, DirectoryError) as exc:
         return _scripts_page(request, runtime, viewer, 422, error=str(exc), text=text, name=name or None)
     return back(f"/app/admin/scripts/{script.id}", "script_stored")

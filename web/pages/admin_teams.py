@@ -14,6 +14,8 @@ from pipeline.db import StoredDocument, Team
 from pipeline.directory import DirectoryError, save_team
 from pipeline.runtime import Runtime
 from scoring_scripts.loader import BUILTIN_SCRIPTS
+from services.audit import AuditAction
+from web.access_log import log_access
 from web.auth import Viewer
 from web.deps import AdminViewer, RuntimeDep, SessionDep
 from web.pages.admin_access import back, notice_of
@@ -50,6 +52,7 @@ def add_team(
         key = "admin_teams_name_taken" if name else "admin_teams_name_needed"
         return render(request, viewer, "admin_teams.html", 422, teams=teams, error_key=key, name=name)
     team, _ = save_team(session, name)
+    log_access(session, request, viewer, AuditAction.team_changed, f"team:{team.id}", added=name)
     return back(f"/app/admin/teams/{team.id}", "team_saved")
 
 

@@ -9,6 +9,8 @@ from sqlalchemy import select
 from pipeline.db import APIToken, Rep, Team, User
 from pipeline.runtime import Runtime
 from services.accounts import AccountError, UserRole, create_user, deactivate_user, make_api_token, revoke_api_token
+from services.audit import AuditAction
+from web.access_log import log_access
 from web.auth import Viewer
 from web.deps import AdminViewer, RuntimeDep
 from web.pages.admin_access import back, notice_of
@@ -69,7 +71,7 @@ def add_user(
         if rep_id and not rep_id.isdigit():
             raise AccountError(f"rep id is a number, not '{rep_id}'")
         with runtime.db.session() as session:
-            create_user(
+            added = create_user(
                 session,
                 login,
                 name,
@@ -79,6 +81,7 @@ def add_user(
                 rep_id=int(rep_id) if rep_id else None,
                 locale=locale,
             )
+            log_access(session, request, viewer, AuditAction.user_changed, f"user:{added.id}", added=added.login)
     except AccountError as exc:
         return _page(request, runtime, viewer, 422, error=str(exc), form=form)
     return back("/app/admin/users", "user_added")
@@ -93,6 +96,7 @@ def deactivate(request: Request, viewer: AdminViewer, runtime: RuntimeDep, user_
         if user is None:
             raise HTTPException(404, f"no user {user_id}")
         deactivate_user(session, user)
+        log_access(session, request, viewer, AuditAction.user_changed, f"user:{user_id}", deactivated=user.login)
     return back("/app/admin/users", "user_deactivated")
 
 
@@ -111,6 +115,7 @@ def make_token(
             if user is None or not user.active:
                 raise AccountError(f"no active user {user_id}")
             token = make_api_token(session, user, name)
+            log_access(session, request, viewer, AuditAction.user_changed, f"user:{user_id}", api_token=name)
             owner = user.login
     except AccountError as exc:
         return _page(request, runtime, viewer, 422, token_error=str(exc), form={})
@@ -118,10 +123,11 @@ def make_token(
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(viewer: AdminViewer, runtime: RuntimeDep, token_id: int) -> Response:
+def revoke_token(request: Request, viewer: AdminViewer, runtime: RuntimeDep, token_id: int) -> Response:
     try:
         with runtime.db.session() as session:
             revoke_api_token(session, token_id)
+            log_access(session, request, viewer, AuditAction.user_changed, f"api_token:{token_id}", revoked=True)
     except AccountError as exc:
         raise HTTPException(404, str(exc)) from None
     return back("/app/admin/users", "token_revoked")

@@ -13,7 +13,9 @@ from pipeline.db import Call, CallResultRow, Rep
 from pipeline.redaction import redactor_for
 from pipeline.runtime import Runtime
 from services.accounts import UserRole
+from services.audit import AuditAction
 from services.overrides import MAX_REASON_CHARS, OVERRIDE_ANSWERS, OverrideRefused, override_item
+from web.access_log import log_access
 from web.auth import Viewer
 from web.call_views import list_calls
 from web.deps import Manager, PageViewer, RuntimeDep
@@ -131,7 +133,9 @@ def _call_page(
 
 @router.get("/app/calls/{call_id}")
 def call_page(request: Request, call_id: str, viewer: PageViewer, runtime: RuntimeDep) -> Response:
-    return _call_page(request, runtime, viewer, call_id)
+    response = _call_page(request, runtime, viewer, call_id)
+    log_access(runtime, request, viewer, AuditAction.call_opened, f"call:{call_id}")
+    return response
 
 
 @router.post("/app/calls/{call_id}/items/{item_id}/override")

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from services.accounts import UserRole
+from services.audit import AuditAction
 from services.review_queue import items_to_review
 from services.team_export import export_csv, scorecard_export
 from services.team_views import (
@@ -27,6 +28,7 @@ from services.team_views import (
     teams,
     weakest_items,
 )
+from web.access_log import log_access
 from web.auth import Viewer
 from web.deps import Manager, SessionDep
 from web.i18n import Translator
@@ -144,6 +146,7 @@ def team_export(request: Request, viewer: Manager, session: SessionDep) -> Respo
         return translator.t(ANSWERS.get(answer, "team_answer_not_determined"))
 
     text = export_csv(export, [translator.t(key) for key in CSV_COLUMNS], answer_text)
+    log_access(session, request, viewer, AuditAction.export_csv, "scorecards", query=str(request.url.query))
     period = shown.chosen.period
     return Response(
         text.encode("utf-8"),
