@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from crm_fill.adapters.secrets import SecretBox, SecretKeyError
+from models.errors import BadInput
 from pipeline.db import Subscriber
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
@@ -21,7 +22,7 @@ log = logging.getLogger(__name__)
 KEY_SETTING = "CALLINTEL_CRM_SECRETS_KEY"
 
 
-class SubscriberSecretError(ValueError):
+class SubscriberSecretError(BadInput, ValueError):
     """No usable key for subscriber secrets: unset, malformed, or not the key a secret was sealed with."""
 
 

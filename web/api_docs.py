@@ -25,9 +25,10 @@ PAGE = f"""<!doctype html>
 """
 
 
+def api_docs_page() -> HTMLResponse:
+    return HTMLResponse(PAGE)
+
+
 def add_api_docs(app: FastAPI) -> None:
     app.mount(ASSETS, StaticFiles(directory=Path(swagger_ui_bundle.swagger_ui_path)), name="docs-assets")
-
-    @app.get("/docs", include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return HTMLResponse(PAGE)
+    app.get("/docs", include_in_schema=False)(api_docs_page)

@@ -40,7 +40,8 @@ def stage_retries(settings: Settings) -> int:
     them to span stage_retry_for_s (dramatiq waits between half and all of min_backoff * 2**n, up to max_backoff)."""
     retries, spanned = 0, 0.0
     while retries < settings.stage_max_retries or spanned < settings.stage_retry_for_s:
-        spanned += min(settings.stage_min_backoff_s * 2**retries, settings.stage_max_backoff_s) / 2
+        # The exponent is capped where the wait has long reached max_backoff, so it stays a float.
+        spanned += min(settings.stage_min_backoff_s * 2 ** min(retries, 60), settings.stage_max_backoff_s) / 2
         retries += 1
     return retries
 

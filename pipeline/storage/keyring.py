@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from models.errors import BadInput
 from pipeline.storage.base import ObjectTampered, StorageKeyMissing
 
 KEY_BYTES = 32  # AES-256
@@ -21,7 +22,7 @@ _KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 SETTING = "CALLINTEL_STORAGE_KEYS"
 
 
-class KeyringInvalid(ValueError):
+class KeyringInvalid(BadInput, ValueError):
     """The configured keys cannot be read; the message names the entry and what is wrong with it."""
 
 

@@ -75,6 +75,8 @@ def stack(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 "twilio_auth_token": TWILIO_TOKEN,
                 "twilio_account_sid": TWILIO_ACCOUNT,
                 "s3_events_token": S3_EVENTS_TOKEN,
+                # The telephony drops recordings into the service's own bucket, under its drop zone.
+                "s3_incoming_prefix": "incoming/",
                 "download_hosts": ["127.0.0.1"],
                 # The stand-in PBX listens on loopback; production keeps private addresses refused.
                 "download_allow_private": True,

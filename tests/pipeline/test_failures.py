@@ -12,8 +12,9 @@ from ingest.files import ingest_file
 from models import BadInput, CallInfo, CallStatus, Stage, Unavailable
 from pipeline import stages
 from pipeline.db import Call, OutboxEvent, StageRun
-from pipeline.queue.actors import declare_stage_actors
+from pipeline.queue.actors import declare_stage_actors, stage_retries
 from pipeline.runtime import Runtime
+from pipeline.settings import Settings
 from pipeline.stages import BadCallInput, StageUnavailable, run_stage
 from publish.actor import declare_publish_actor
 from tests.support.web_users import embedded_runtime
@@ -152,3 +153,14 @@ def test_the_queue_retries_an_unavailable_dependency_then_fails_the_call(
     row = call_row(runtime, call_id)
     assert (row.status, row.error) == (CallStatus.failed, "transcribe: S3 server unreachable")
     assert failed_events(runtime, call_id) == 1
+
+
+def test_retries_span_the_retry_window_even_with_short_waits(tmp_path: Path) -> None:
+    # Short waits over a long window need thousands of retries; their count must still come out finite.
+    settings = Settings(
+        data_dir=tmp_path, stage_min_backoff_s=0.5, stage_max_backoff_s=1.0, stage_retry_for_s=1800, stage_max_retries=5
+    )
+    assert stage_retries(settings) == 3601  # waits of 0.25 s, then 0.5 s each, reach 1800 s
+    default = Settings(data_dir=tmp_path)
+    assert stage_retries(default) >= default.stage_max_retries
+    assert stage_retries(Settings(data_dir=tmp_path, stage_retry_for_s=0, stage_max_retries=5)) == 5

@@ -16,14 +16,13 @@ from ingest.api import mango_other_event
 from pipeline.db import Team
 from tests.support.stored_calls import add_call
 from tests.support.web_users import PASSWORD, add_people, csrf_of, embedded_runtime
+from web.api_docs import api_docs_page
 from web.app import create_app
 from web.deps import get_runtime
 from web.pages.login import login_page
-from web.routes.health import metrics
 
-# The only routes that need no runtime: they answer without reading settings, the database or storage (/metrics
-# reads the registry built with the app).
-NO_RUNTIME = {login_page, mango_other_event, metrics}
+# The only routes that need no runtime: they answer without reading settings, the database or storage.
+NO_RUNTIME = {login_page, mango_other_event, api_docs_page}
 
 
 def _api_routes(routes: Sequence[Any]) -> Iterator[APIRoute]:

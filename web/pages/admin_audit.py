@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from models.errors import BadInput
 from pipeline.db import User
 from services import audit
 from services.audit import AuditAction
@@ -23,7 +24,7 @@ ACTION_GROUPS = ("sign_in", "mfa", "call", "export", "script", "user", "team", "
 Text = Annotated[str, Query(max_length=64)]
 
 
-class FilterError(ValueError):
+class FilterError(BadInput, ValueError):
     pass
 
 
