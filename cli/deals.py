@@ -9,7 +9,8 @@ import typer
 from cli.output import err, fail
 
 deals = typer.Typer(
-    help="Deals: sync from amoCRM or import from a file, link calls, find deals at risk.", no_args_is_help=True
+    help="Deals: sync from amoCRM, Bitrix24 or HubSpot or import from a file, link calls, find deals at risk.",
+    no_args_is_help=True,
 )
 
 
@@ -36,20 +37,24 @@ def deals_import(
 
 
 @deals.command("sync")
-def deals_sync() -> None:
-    """Sync deals from every connected amoCRM/Kommo account (changes since the last sync), then link every call not
-    linked by hand to its deal: by the deal id from telephony, else by the customer's phone."""
+def deals_sync(
+    full: Annotated[bool, typer.Option(help="Read every deal again (finds Bitrix24's deleted deals).")] = False,
+) -> None:
+    """Sync deals from every connected amoCRM/Kommo, Bitrix24 and HubSpot account (changes since the last sync),
+    then link every call not linked by hand to its deal: by the deal id from telephony, else by the customer's
+    phone."""
     from pipeline.runtime import default_runtime
     from services.deals.passes import sync_pass
 
-    done = sync_pass(default_runtime())
+    done = sync_pass(default_runtime(), full=full)
     for synced in done.synced:
         if synced.skipped:
             err.print(f"CRM connection {synced.connection_id}: a sync is already running elsewhere; skipped")
             continue
         err.print(
             f"CRM connection {synced.connection_id}: {synced.added} deals added, {synced.changed} changed, "
-            f"{synced.deleted} deleted, {synced.unchanged} unchanged ({synced.pages} pages)"
+            f"{synced.deleted} deleted, {synced.unchanged} unchanged ({synced.pages} pages; "
+            f"{synced.history} history entries read back)"
         )
     for connection_id, problem in done.failed.items():
         err.print(f"[bold red]error:[/] CRM connection {connection_id}: {problem} (the next sync resumes here)")
@@ -60,6 +65,42 @@ def deals_sync() -> None:
     )
     if done.failed:
         raise typer.Exit(1)
+
+
+@deals.command("webhook")
+def deals_webhook(
+    team: Annotated[str, typer.Argument(help="The team whose CRM connection sends the webhook.")],
+    crm: Annotated[str, typer.Option(help="amocrm, bitrix24 or hubspot.")],
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            help="Bitrix24: the outbound webhook's application token; HubSpot: the app's client secret.",
+            envvar="CALLINTEL_CRM_WEBHOOK_SECRET",
+        ),
+    ] = None,
+) -> None:
+    """Make the address the CRM sends its deal changes to (a new one replaces the last) and print it once."""
+    from sqlalchemy import select
+
+    from pipeline.db import CRMConnection, Team
+    from pipeline.runtime import default_runtime
+    from services.deals.webhooks import WebhookSetupError, make_webhook
+
+    runtime = default_runtime()
+    with runtime.db.session() as session:
+        connection_id = session.scalar(
+            select(CRMConnection.id)
+            .join(Team, CRMConnection.team_id == Team.id)
+            .where(Team.name == team, CRMConnection.kind == crm, CRMConnection.enabled.is_(True))
+        )
+        if connection_id is None:
+            raise fail(f"team '{team}' has no {crm} connection (`callintel crm connect`)")
+        try:
+            token = make_webhook(session, runtime.settings, connection_id, secret)
+        except WebhookSetupError as exc:
+            raise fail(str(exc)) from None
+    base = (runtime.settings.public_url or "https://CALLINTEL_PUBLIC_URL").rstrip("/")
+    typer.echo(f"{base}/hooks/crm/{token}")
 
 
 @deals.command("risks")

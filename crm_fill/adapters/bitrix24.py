@@ -212,7 +212,15 @@ class Bitrix24Adapter(CRMAdapter):
             )
         return str(call_id)
 
+    def read(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A method's whole answer (a list's `result` with its `next` and `total`) through this portal's rate limit,
+        token refresh and error sorting (the deal sync reads this way)."""
+        return self._answer(method, params)
+
     def _call(self, method: str, params: dict[str, Any]) -> Any:
+        return self._answer(method, params).get("result")
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         url = f"{self._base}{method}.json"
 
         def send(client: httpx.Client) -> httpx.Response:
@@ -221,8 +229,9 @@ class Bitrix24Adapter(CRMAdapter):
                 body["auth"] = self.connection.access_token.get_secret_value()
             return client.post(url, json=body)
 
-        def attempt() -> Any:
-            return (json_body(self.http.send(method, send, self._classify(method))) or {}).get("result")
+        def attempt() -> dict[str, Any]:
+            body = json_body(self.http.send(method, send, self._classify(method)))
+            return body if isinstance(body, dict) else {}
 
         conn = self.connection
         refresh = self._refresh if conn.refresh_token and conn.client_id and conn.client_secret else None

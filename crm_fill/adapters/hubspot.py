@@ -165,6 +165,11 @@ class HubSpotAdapter(CRMAdapter):
             raise PermanentCRMError(self.crm, f"POST /crm/v3/objects/calls answered no id for call {call.call_id}")
         return str(created["id"])
 
+    def read(self, what: str, method: str, path: str, **kwargs: Any) -> Any:
+        """A request through this account's rate limit, token refresh and error sorting (the deal sync reads this
+        way; its searches and batch reads are POSTs)."""
+        return self._request(what, method, path, **kwargs)
+
     def _request(self, what: str, method: str, path: str, **kwargs: Any) -> Any:
         url = self._base + path
 

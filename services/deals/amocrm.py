@@ -6,10 +6,13 @@ refresh and its sorting of answers into retryable and permanent errors.
 - `GET /api/v4/leads/pipelines`: pipelines with their statuses; 142 is won and 143 lost in every pipeline.
 - `GET /api/v4/users?page=N&limit=250`: the users who own leads, with their e-mail.
 - `GET /api/v4/leads?with=contacts&filter[updated_at][from]=T&order[updated_at]=asc&page=N&limit=250`: leads
-  changed since T, oldest change first; 204 past the last page.
+  changed since T, oldest change first; 204 past the last page. `filter[id][]=...` names leads (a webhook's).
 - `GET /api/v4/contacts?filter[id][]=...`: the leads' contacts with their phones (field_code PHONE).
 - `GET /api/v4/events?filter[type]=lead_deleted&filter[created_at][from]=T`: leads moved to the trash, which the
   lead list no longer shows.
+- `GET /api/v4/events?filter[entity][]=lead&filter[entity_id][]=...&filter[type][]=lead_status_changed&...`: the
+  history of new leads' status (`lead_status_changed`), budget (`sale_field_changed`) and responsible user
+  (`entity_responsible_changed`); each event holds the value before and after. At most 10 leads an ask.
 """
 
 from collections.abc import Iterator
@@ -20,10 +23,13 @@ from typing import Any
 from crm_fill.adapters.amocrm import AmoCRMAdapter
 from crm_fill.adapters.mapping import FieldMap
 from models.deals import DealRecord, StageOutcome
+from services.deals.source import Deletions, PastValue, PipelineInfo, StageInfo, UserInfo
 
 PAGE = 250
+EVENT_LEADS = 10  # amoCRM takes at most 10 ids in filter[entity_id]
 WON, LOST = 142, 143
 STATUS_OUTCOMES = {WON: StageOutcome.won, LOST: StageOutcome.lost}
+HISTORY_EVENTS = {"lead_status_changed": "stage", "sale_field_changed": "amount", "entity_responsible_changed": "owner"}
 
 
 def moment(unix_s: int | None) -> datetime | None:
@@ -31,9 +37,14 @@ def moment(unix_s: int | None) -> datetime | None:
 
 
 class AmoCRMDeals:
-    def __init__(self, adapter: AmoCRMAdapter, page_size: int = PAGE) -> None:
+    def __init__(self, adapter: AmoCRMAdapter, field_map: FieldMap, page_size: int = PAGE) -> None:
         self.adapter = adapter
+        self.field_map = field_map
         self.page_size = page_size
+        self._currency: tuple[str | None] | None = None
+
+    def close(self) -> None:
+        self.adapter.close()
 
     def _get(self, what: str, path: str, params: dict[str, Any] | list[tuple[str, Any]] | None = None) -> Any:
         return self.adapter.read(what, path, params)
@@ -51,23 +62,52 @@ class AmoCRMDeals:
             page += 1
 
     def currency(self) -> str | None:
-        body = self._get("GET /api/v4/account", "/api/v4/account") or {}
-        currency = body.get("currency")
-        return str(currency).upper() if currency else None
+        if self._currency is None:
+            body = self._get("GET /api/v4/account", "/api/v4/account") or {}
+            self._currency = (str(body["currency"]).upper() if body.get("currency") else None,)
+        return self._currency[0]
 
-    def pipelines(self) -> list[dict[str, Any]]:
+    def pipelines(self) -> list[PipelineInfo]:
         body = self._get("GET /api/v4/leads/pipelines", "/api/v4/leads/pipelines") or {}
-        return list((body.get("_embedded") or {}).get("pipelines") or [])
+        found = []
+        for pipeline in (body.get("_embedded") or {}).get("pipelines") or []:
+            statuses = sorted((pipeline.get("_embedded") or {}).get("statuses") or [], key=lambda s: s.get("sort", 0))
+            stages = [
+                # Won and lost are fixed in amoCRM; other stages keep the mapping made on the admin page.
+                StageInfo(str(status["id"]), str(status.get("name") or ""), STATUS_OUTCOMES.get(int(status["id"])))
+                for status in statuses
+            ]
+            found.append(PipelineInfo(str(pipeline["id"]), str(pipeline.get("name") or ""), stages))
+        return found
 
-    def users(self) -> Iterator[dict[str, Any]]:
+    def users(self) -> Iterator[UserInfo]:
         for page in self._pages("GET /api/v4/users", "/api/v4/users", "users", []):
-            yield from page
+            yield from (UserInfo(str(user["id"]), user.get("name"), user.get("email")) for user in page)
 
-    def lead_pages(self, since: datetime | None) -> Iterator[list[dict[str, Any]]]:
+    def _records(self, leads: list[dict[str, Any]]) -> list[DealRecord]:
+        contact_ids = sorted(
+            {int(c["id"]) for lead in leads for c in ((lead.get("_embedded") or {}).get("contacts") or [])}
+        )
+        contacts = self.contacts(contact_ids) if contact_ids else {}
+        return [lead_record(lead, contacts, self.currency(), self.field_map) for lead in leads]
+
+    def deal_pages(self, since: datetime | None) -> Iterator[list[DealRecord]]:
         params: list[tuple[str, Any]] = [("with", "contacts"), ("order[updated_at]", "asc")]
         if since is not None:
             params.append(("filter[updated_at][from]", int(since.timestamp())))
-        yield from self._pages("GET /api/v4/leads", "/api/v4/leads", "leads", params)
+        for leads in self._pages("GET /api/v4/leads", "/api/v4/leads", "leads", params):
+            yield self._records(leads)
+
+    def deals(self, ids: list[str]) -> list[DealRecord]:
+        found: list[DealRecord] = []
+        for start in range(0, len(ids), self.page_size):
+            params = [
+                ("with", "contacts"),
+                *(("filter[id][]", lead_id) for lead_id in ids[start : start + self.page_size]),
+            ]
+            for leads in self._pages("GET /api/v4/leads", "/api/v4/leads", "leads", params):
+                found.extend(self._records(leads))
+        return found
 
     def contacts(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         found: dict[int, dict[str, Any]] = {}
@@ -77,12 +117,60 @@ class AmoCRMDeals:
                 found.update({int(contact["id"]): contact for contact in page})
         return found
 
-    def deletions(self, since: datetime | None) -> Iterator[dict[str, Any]]:
+    def deletions(self, since: datetime | None, *, full: bool) -> Deletions:
         params: list[tuple[str, Any]] = [("filter[type]", "lead_deleted")]
         if since is not None:
             params.append(("filter[created_at][from]", int(since.timestamp())))
-        for page in self._pages("GET /api/v4/events", "/api/v4/events", "events", params):
-            yield from page
+        events = [
+            event
+            for page in self._pages("GET /api/v4/events", "/api/v4/events", "events", params)
+            for event in page
+            if event.get("entity_type", "lead") == "lead"
+        ]
+        newest = max((found for e in events if (found := moment(e.get("created_at"))) is not None), default=None)
+        return Deletions([str(event["entity_id"]) for event in events], newest)
+
+    def history(self, deals: list[DealRecord]) -> list[PastValue]:
+        """Each new lead's status, budget and responsible user from its events: the first event's value before it
+        stood from the lead's creation, each event's value after from the event on."""
+        by_id = {deal.external_id: deal for deal in deals}
+        events: list[dict[str, Any]] = []
+        ids = list(by_id)
+        for start in range(0, len(ids), EVENT_LEADS):
+            params: list[tuple[str, Any]] = [
+                ("filter[entity][]", "lead"),
+                *(("filter[entity_id][]", lead_id) for lead_id in ids[start : start + EVENT_LEADS]),
+                *(("filter[type][]", kind) for kind in HISTORY_EVENTS),
+            ]
+            for page in self._pages("GET /api/v4/events", "/api/v4/events", "events", params):
+                events.extend(page)
+        past: list[PastValue] = []
+        first: set[tuple[str, str]] = set()
+        for event in sorted(events, key=lambda e: (e.get("created_at") or 0, str(e.get("id")))):
+            deal, field = by_id.get(str(event.get("entity_id"))), HISTORY_EVENTS.get(str(event.get("type")))
+            at = moment(event.get("created_at"))
+            if deal is None or field is None or at is None:
+                continue
+            if (deal.external_id, field) not in first:
+                first.add((deal.external_id, field))
+                before = self._past(deal, field, event.get("value_before"), deal.created_at or at)
+                past.extend([before] if before else [])
+            after = self._past(deal, field, event.get("value_after"), at)
+            past.extend([after] if after else [])
+        return past
+
+    def _past(self, deal: DealRecord, field: str, values: Any, at: datetime) -> PastValue | None:
+        value = (values or [{}])[0] if isinstance(values, list) else {}
+        if field == "stage" and value.get("lead_status"):
+            status = value["lead_status"]
+            return PastValue(deal.external_id, field, at, stage=(str(status["pipeline_id"]), str(status["id"])))
+        if field == "amount" and value.get("sale_field_value"):
+            sale = value["sale_field_value"].get("sale")
+            amount = Decimal(sale) if sale else None
+            return PastValue(deal.external_id, field, at, amount=amount, currency=self.currency() if amount else None)
+        if field == "owner" and value.get("responsible_user"):
+            return PastValue(deal.external_id, field, at, owner=str(value["responsible_user"]["id"]))
+        return None
 
 
 def _phones(contact: dict[str, Any]) -> list[str]:

@@ -55,6 +55,7 @@ def save_stage(
     *,
     position: int | None = None,
     outcome: StageOutcome | None = None,
+    probability: float | None = None,
 ) -> CRMStage:
     """The pipeline's stage with this id, added (open, after the others) when new; names and given mapping kept."""
     row = session.scalar(
@@ -73,6 +74,7 @@ def save_stage(
             name=name or external_id,
             position=position if position is not None else (last + 1 if last is not None else 0),
             outcome=(outcome or StageOutcome.open).value,
+            probability=probability,
         )
         session.add(row)
         session.flush()
@@ -83,6 +85,8 @@ def save_stage(
             row.position = position
         if outcome is not None:
             row.outcome = outcome.value
+        if probability is not None:
+            row.probability = probability
     return row
 
 
@@ -152,13 +156,13 @@ def save_deal(session: Session, crm: str, record: DealRecord, counts: SaveCounts
             return deal
     before = {
         "stage": deal.stage_id,
-        "amount": _money(deal.amount, deal.currency),
+        "amount": money_text(deal.amount, deal.currency),
         "owner": deal.owner_id,
         "close_date": _json(deal.close_date),
     }
     after = {
         "stage": stage.id,
-        "amount": _money(record.amount, record.currency),
+        "amount": money_text(record.amount, record.currency),
         "owner": owner.id if owner else None,
         "close_date": _json(record.close_date),
     }
@@ -198,5 +202,6 @@ def save_deal(session: Session, crm: str, record: DealRecord, counts: SaveCounts
     return deal
 
 
-def _money(amount: Any, currency: str | None) -> str | None:
+def money_text(amount: Any, currency: str | None) -> str | None:
+    """An amount as a deal's history keeps it: two decimals and the currency."""
     return None if amount is None else f"{amount:.2f} {currency or ''}".strip()

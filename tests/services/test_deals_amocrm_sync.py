@@ -1,7 +1,8 @@
 """The deal sync from amoCRM on PostgreSQL, against the local amoCRM server (tests/support/crm_servers/amocrm.py,
 amoCRM API v4's documented list, paging, filter and event answers): a full sync over several pages, an incremental
 one that sees a moved stage, a deal moved to another pipeline and a deleted deal, a sync that fails half-way and
-resumes, all within the account's rate limit; a sync pass with the CRM down still links calls."""
+resumes, all within the account's rate limit; the first sync's history backfilled from the events; a sync pass with
+the CRM down still links calls."""
 
 import time
 from collections.abc import Iterator
@@ -17,7 +18,7 @@ from pipeline.directory import save_rep
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from services.deals.passes import sync_pass
-from services.deals.sync import SYNC_LOCK, sync_amocrm
+from services.deals.sync import SYNC_LOCK, sync_connection
 from tests.support.crm_calls import CLOSE, KEY, team_with_amocrm
 from tests.support.crm_servers.amocrm import AmoCRMServer
 from tests.support.crm_servers.base import Answer
@@ -93,7 +94,7 @@ def _deals(runtime: Runtime) -> dict[str, Deal]:
 def test_full_then_incremental_sync_with_paging_moves_and_deletions(runtime: Runtime, amo: AmoCRMServer) -> None:
     row = _connection(runtime, amo)
     started = time.monotonic()
-    first = sync_amocrm(runtime, row, page_size=2)
+    first = sync_connection(runtime, row, page_size=2)
     took = time.monotonic() - started
     assert (first.pages, first.added) == (3, 5), "five leads over three pages of two"
     requests = len(amo.seen)
@@ -117,7 +118,7 @@ def test_full_then_incremental_sync_with_paging_moves_and_deletions(runtime: Run
     amo.leads[2].update(status_id=42, updated_at=now)
     amo.leads[3].update(pipeline_id=PARTNERS, status_id=42, updated_at=now + 1)
     amo.delete_lead(4)
-    second = sync_amocrm(runtime, row, page_size=2)
+    second = sync_connection(runtime, row, page_size=2)
     assert second.deleted == 1 and second.added == 0
     assert second.changed == 2 and second.unchanged <= 1, "only what changed since the last sync is read"
     lead_pages = [path for _, path in amo.seen[seen_before:] if path == "/api/v4/leads"]
@@ -136,21 +137,21 @@ def test_a_sync_that_fails_half_way_resumes_after_the_last_saved_page(runtime: R
     row = _connection(runtime, amo)
     amo.broken_lead_page = 2
     with pytest.raises(Unavailable):
-        sync_amocrm(runtime, row, page_size=2)
+        sync_connection(runtime, row, page_size=2)
     assert set(_deals(runtime)) == {"1", "2"}, "the first page is kept"
     amo.broken_lead_page = None
     with runtime.db.engine.connect() as other:
         other.execute(text("SELECT pg_advisory_lock(:kind, :id)"), {"kind": SYNC_LOCK, "id": row.id})
-        assert sync_amocrm(runtime, row, page_size=2).skipped, "one sync of a connection at a time"
+        assert sync_connection(runtime, row, page_size=2).skipped, "one sync of a connection at a time"
         other.execute(text("SELECT pg_advisory_unlock(:kind, :id)"), {"kind": SYNC_LOCK, "id": row.id})
-    resumed = sync_amocrm(runtime, row, page_size=2)
+    resumed = sync_connection(runtime, row, page_size=2)
     assert set(_deals(runtime)) == {"1", "2", "3", "4", "5"}
     assert resumed.added == 3 and resumed.unchanged == 1, "it starts from the newest saved deal, not from scratch"
 
 
 def test_the_sync_pass_reports_a_failing_crm_and_still_links_calls(runtime: Runtime, amo: AmoCRMServer) -> None:
     row = _connection(runtime, amo)
-    sync_amocrm(runtime, row, page_size=2)
+    sync_connection(runtime, row, page_size=2)
     call_id = add_call(runtime, info=CallInfo(crm_deal_id="3", direction=CallDirection.inbound))
     amo.fail_next(Answer(503, {"title": "Service Unavailable"}), path_part="/api/v4/account")
     done = sync_pass(runtime)
@@ -158,3 +159,40 @@ def test_the_sync_pass_reports_a_failing_crm_and_still_links_calls(runtime: Runt
     assert done.links["deal_id"] == 1
     with runtime.db.session() as session:
         assert session.get(DealCall, call_id).deal_id == _deals(runtime)["3"].id
+
+
+def test_the_first_sync_backfills_status_budget_and_owner_history_from_events(
+    runtime: Runtime, amo: AmoCRMServer
+) -> None:
+    amo.change_lead(2, T0 + 100, status_id=42, price=250_000)
+    amo.change_lead(2, T0 + 200, responsible_user_id=11)
+    amo.change_lead(2, T0 + 300, status_id=142)
+    row = _connection(runtime, amo)
+    first = sync_connection(runtime, row, page_size=2)
+    assert first.history > 0
+    deal = _deals(runtime)["2"]
+    with runtime.db.session() as session:
+        stages = [
+            session.get(CRMStage, change.new).external_id
+            for change in session.scalars(
+                select(DealChange)
+                .where(DealChange.deal_id == deal.id, DealChange.field == "stage")
+                .order_by(DealChange.at)
+            )
+        ]
+        amounts = list(
+            session.scalars(
+                select(DealChange.new)
+                .where(DealChange.deal_id == deal.id, DealChange.field == "amount")
+                .order_by(DealChange.at)
+            )
+        )
+        owners = session.scalar(select(func.count()).where(DealChange.deal_id == deal.id, DealChange.field == "owner"))
+        first_at = session.scalar(select(func.min(DealChange.at)).where(DealChange.deal_id == deal.id))
+    assert stages == ["41", "42", "142"], "the status history, from the lead's creation on"
+    assert amounts == ["100002.00 RUB", "250000.00 RUB"] and owners == 2
+    assert first_at.timestamp() == T0 - 3600, "the history starts when the lead was created"
+    untouched = _deals(runtime)["1"]
+    with runtime.db.session() as session:
+        count = session.scalar(select(func.count()).where(DealChange.deal_id == untouched.id))
+    assert count == 4, "a lead without events keeps its first state as its history"

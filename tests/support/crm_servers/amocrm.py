@@ -1,6 +1,7 @@
 """An amoCRM / Kommo API v4 stand-in: leads with custom fields, contacts, calls, OAuth 2.0 with rotating tokens;
 for the deal sync also the account, pipelines with their statuses, users, paged lead lists filtered by modification
-time, contacts by id and `lead_deleted` events.
+time or by id, contacts by id, and events (`lead_deleted`; status, budget and responsible changes) filtered by type,
+entity and time.
 
 Answers follow amoCRM's documentation: problem+json errors (`title`, `status`, `detail`, `validation-errors`),
 204 with no body for a search or a lead that finds nothing, 401 for a missing or expired token, 429 above the
@@ -79,6 +80,33 @@ class AmoCRMServer(CRMServer):
                     "created_at": int(time.time()),
                 }
             )
+
+    def change_lead(self, lead_id: int, at: int, **values: Any) -> None:
+        """Change a lead as amoCRM would: updated_at moves and each change of status, budget or responsible user
+        is written as an event with the value before and after."""
+        with self.lock:
+            lead = self.leads[lead_id]
+            for key, kind, value_of in (
+                (
+                    "status_id",
+                    "lead_status_changed",
+                    lambda lead: {"lead_status": {"id": lead["status_id"], "pipeline_id": lead["pipeline_id"]}},
+                ),
+                ("price", "sale_field_changed", lambda lead: {"sale_field_value": {"sale": lead["price"]}}),
+                (
+                    "responsible_user_id",
+                    "entity_responsible_changed",
+                    lambda lead: {"responsible_user": {"id": lead["responsible_user_id"]}},
+                ),
+            ):
+                if key in values and values[key] != lead.get(key):
+                    before = value_of(lead)
+                    after = value_of({**lead, **values})
+                    self.events.append(
+                        {"id": f"01ev{len(self.events):04d}", "type": kind, "entity_id": lead_id, "entity_type": "lead",
+                         "created_at": at, "value_before": [before], "value_after": [after]}
+                    )  # fmt: skip
+            lead.update(values, updated_at=at)
 
     def lead_values(self, lead_id: int) -> dict[int, list[dict[str, Any]]]:
         with self.lock:
@@ -205,8 +233,13 @@ class AmoCRMServer(CRMServer):
             if request.query.get("page") == str(self.broken_lead_page):
                 return problem(500, "Internal Server Error", "Internal Server Error")
             since = int(query.get("filter[updated_at][from]", "0"))
+            ids = {int(value) for value in request.query_all.get("filter[id][]", [])}
             leads = sorted(
-                (lead for lead in self.leads.values() if lead.get("updated_at", 0) >= since),
+                (
+                    lead
+                    for lead in self.leads.values()
+                    if lead.get("updated_at", 0) >= since and (not ids or lead["id"] in ids)
+                ),
                 key=lambda lead: (lead.get("updated_at", 0), lead["id"]),
             )
             with_contacts = "contacts" in query.get("with", "").split(",")
@@ -218,9 +251,18 @@ class AmoCRMServer(CRMServer):
             return _paged(request, "contacts", found)
         if request.path == "/api/v4/events":
             since = int(query.get("filter[created_at][from]", "0"))
-            kind = query.get("filter[type]")
-            events = [e for e in self.events if e["created_at"] >= since and (kind is None or e["type"] == kind)]
-            return _paged(request, "events", events)
+            kinds = set(request.query_all.get("filter[type][]", [])) | set(request.query_all.get("filter[type]", []))
+            entities = {int(value) for value in request.query_all.get("filter[entity_id][]", [])}
+            if len(entities) > 10:
+                return problem(400, "Bad Request", "filter[entity_id]: at most 10 ids")
+            events = [
+                e
+                for e in self.events
+                if e["created_at"] >= since
+                and (not kinds or e["type"] in kinds)
+                and (not entities or e["entity_id"] in entities)
+            ]
+            return _paged(request, "events", sorted(events, key=lambda e: -e["created_at"]))
         return None
 
     def _listed_lead(self, lead: dict[str, Any], with_contacts: bool) -> dict[str, Any]:

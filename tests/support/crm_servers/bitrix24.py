@@ -1,4 +1,6 @@
-"""A Bitrix24 REST stand-in: deals with UF_CRM_* fields, contact search by phone, external-call telephony, OAuth.
+"""A Bitrix24 REST stand-in: deals with UF_CRM_* fields, contact search by phone, external-call telephony, OAuth;
+for the deal sync also deal categories and their stages, users, deal and contact lists (filtered, ordered and paged
+`start` by `page_size`, answering `next` and `total`) and the deals' stage history.
 
 Methods are called as `POST /rest/<method>.json` with a JSON body carrying `auth` (an OAuth application), or as
 `POST /rest/<user>/<code>/<method>.json` (an inbound webhook). Answers follow Bitrix24's documentation:
@@ -53,6 +55,30 @@ class Bitrix24Server(CRMServer):
         self.refreshes = 0
         self.bucket, self.drain_per_s = bucket, drain_per_s
         self._level, self._drained = 0.0, time.monotonic()
+        self.page_size = 50
+        self.categories: list[dict[str, Any]] = []  # {"id", "name", "sort"}; the default category 0 is implied
+        self.stages: dict[str, list[dict[str, Any]]] = {}  # by ENTITY_ID: DEAL_STAGE, DEAL_STAGE_<category>
+        self.users: list[dict[str, Any]] = []  # {"ID", "NAME", "LAST_NAME", "EMAIL"}
+        self.stage_history: list[dict[str, Any]] = []
+        self.broken_start: int | None = None  # crm.deal.list from this `start` answers 500
+
+    def put_deal(self, deal_id: str, at: datetime, **fields: Any) -> None:
+        """Add or change a deal as the portal would: DATE_MODIFY moves and a new stage is written to its history."""
+        with self.lock:
+            deal = self.deals.setdefault(deal_id, {"ID": deal_id, "DATE_CREATE": at.isoformat(), "CATEGORY_ID": "0"})
+            stage_before = deal.get("STAGE_ID")
+            deal.update(fields, DATE_MODIFY=at.astimezone(PORTAL_ZONE).isoformat())
+            if deal.get("STAGE_ID") != stage_before:
+                self.stage_history.append(
+                    {
+                        "ID": len(self.stage_history) + 1,
+                        "TYPE_ID": 1 if stage_before is None else 2,
+                        "OWNER_ID": int(deal_id),
+                        "CREATED_TIME": at.astimezone(PORTAL_ZONE).isoformat(),
+                        "CATEGORY_ID": int(deal["CATEGORY_ID"]),
+                        "STAGE_ID": deal["STAGE_ID"],
+                    }
+                )
 
     @property
     def webhook_url(self) -> str:
@@ -139,9 +165,76 @@ class Bitrix24Server(CRMServer):
         return result({"CONTACT": found} if found else [])
 
     def _crm_deal_list(self, body: dict[str, Any]) -> Answer:
-        contact = (body.get("filter") or {}).get("CONTACT_ID")
-        listed = [{"ID": deal["ID"]} for deal in self.deals.values() if str(deal.get("CONTACT_ID")) == str(contact)]
-        return result(listed)
+        wanted = body.get("filter") or {}
+        if "CONTACT_ID" in wanted:
+            listed = [
+                {"ID": deal["ID"]}
+                for deal in self.deals.values()
+                if str(deal.get("CONTACT_ID")) == str(wanted["CONTACT_ID"])
+            ]
+            return result(listed)
+        if int(body.get("start") or 0) == self.broken_start:
+            return error(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+        deals = list(self.deals.values())
+        if ">=DATE_MODIFY" in wanted:
+            since = datetime.fromisoformat(str(wanted[">=DATE_MODIFY"]))
+            deals = [deal for deal in deals if datetime.fromisoformat(deal["DATE_MODIFY"]) >= since]
+        if "@ID" in wanted:
+            ids = {str(one) for one in wanted["@ID"]}
+            deals = [deal for deal in deals if str(deal["ID"]) in ids]
+        for name in reversed(list(body.get("order") or {})):
+            deals.sort(key=lambda deal, name=name: _sortable(name, deal.get(name)))
+        return self._page(deals, body)
+
+    def _page(self, items: list[dict[str, Any]], body: dict[str, Any], key: str | None = None) -> Answer:
+        """A list answer: `page_size` items from `start`, with `next` while more are left, and `total`."""
+        start = int(body.get("start") or 0)
+        chunk = items[start : start + self.page_size]
+        select = body.get("select")
+        if select and "*" not in select:
+            chunk = [{name: item.get(name) for name in select if name in item} for item in chunk]
+        answer = {"result": {key: chunk} if key else chunk, "total": len(items), "time": {"start": time.time()}}
+        if start + self.page_size < len(items):
+            answer["next"] = start + self.page_size
+        return Answer(200, answer)
+
+    def _crm_category_list(self, body: dict[str, Any]) -> Answer:
+        if int(body.get("entityTypeId") or 0) != 2:
+            return error(400, "NOT_FOUND", "Smart process not found")
+        categories = [{"id": 0, "name": "Общая", "sort": 0, "entityTypeId": 2, "isDefault": "Y"}]
+        categories += [{**category, "entityTypeId": 2, "isDefault": "N"} for category in self.categories]
+        return self._page(categories, body, "categories")
+
+    def _crm_status_list(self, body: dict[str, Any]) -> Answer:
+        entity = str((body.get("filter") or {}).get("ENTITY_ID") or "")
+        statuses = sorted(self.stages.get(entity, []), key=lambda status: int(status.get("SORT") or 0))
+        return self._page([{**status, "ENTITY_ID": entity} for status in statuses], body)
+
+    def _user_get(self, body: dict[str, Any]) -> Answer:
+        return self._page(self.users, body)
+
+    def _crm_contact_list(self, body: dict[str, Any]) -> Answer:
+        ids = {str(one) for one in (body.get("filter") or {}).get("@ID") or []}
+        found = [
+            {
+                "ID": str(contact_id),
+                "NAME": contact.get("NAME", ""),
+                "LAST_NAME": contact.get("LAST_NAME", ""),
+                "PHONE": [
+                    {"ID": str(contact_id * 10), "VALUE_TYPE": "WORK", "VALUE": contact["PHONE"], "TYPE_ID": "PHONE"}
+                ],
+            }
+            for contact_id, contact in self.contacts.items()
+            if str(contact_id) in ids
+        ]
+        return self._page(found, body)
+
+    def _crm_stagehistory_list(self, body: dict[str, Any]) -> Answer:
+        if int(body.get("entityTypeId") or 0) != 2:
+            return error(400, "ERROR_ARGUMENT", "entityTypeId is not supported")
+        owners = {int(one) for one in (body.get("filter") or {}).get("@OWNER_ID") or []}
+        items = [item for item in self.stage_history if not owners or item["OWNER_ID"] in owners]
+        return self._page(sorted(items, key=lambda item: item["ID"]), body, "items")
 
     def _telephony_externalcall_register(self, body: dict[str, Any]) -> Answer:
         missing = [key for key in ("USER_ID", "PHONE_NUMBER", "TYPE") if not body.get(key)]
@@ -182,6 +275,12 @@ class Bitrix24Server(CRMServer):
             return error(400, "", "Not found")
         self.comments.append(fields)
         return result(len(self.comments))
+
+
+def _sortable(name: str, value: Any) -> Any:
+    if name == "ID":
+        return int(value)
+    return datetime.fromisoformat(value) if name.startswith("DATE_") else value
 
 
 def _digits(phone: str) -> str:
