@@ -14,9 +14,12 @@ def scheduler(
         float, typer.Option(min=10, help="Seconds between deal sync passes (calls linked to deals).")
     ] = 600,
     deal_risks_every: Annotated[float, typer.Option(min=10, help="Seconds between deal risk passes.")] = 3600,
+    snapshots_every: Annotated[
+        float, typer.Option(min=10, help="Seconds between looks for a team whose daily pipeline snapshot is due.")
+    ] = 300,
 ) -> None:
-    """Send the deal sync and risk passes to the workers on a timetable. Start it on any number of machines: one
-    holds the database lock and sends, the others stand by."""
+    """Send the deal sync and risk passes and the daily pipeline snapshots to the workers on a timetable. Start it
+    on any number of machines: one holds the database lock and sends, the others stand by."""
     from pipeline.runtime import default_runtime
     from services.scheduler import Timetable, run_scheduler
 
@@ -25,5 +28,8 @@ def scheduler(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    err.print(f"scheduler: deal sync every {deal_sync_every:g} s, deal risks every {deal_risks_every:g} s")
-    run_scheduler(runtime, Timetable(deal_sync_every, deal_risks_every), stop)
+    err.print(
+        f"scheduler: deal sync every {deal_sync_every:g} s, deal risks every {deal_risks_every:g} s, "
+        f"pipeline snapshots looked for every {snapshots_every:g} s"
+    )
+    run_scheduler(runtime, Timetable(deal_sync_every, deal_risks_every, snapshots_every), stop)

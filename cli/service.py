@@ -85,6 +85,7 @@ def worker(
     from pipeline.runtime import default_runtime
     from publish.actor import declare_publish_actor
     from services.deals.passes import declare_deal_actors
+    from services.pipeline_review.snapshot_pass import declare_snapshot_actor
 
     chosen = {q.strip() for q in queues.split(",") if q.strip()}
     unknown = chosen - set(QUEUES)
@@ -100,6 +101,7 @@ def worker(
     declare_stage_actors(broker, runtime)
     declare_publish_actor(broker, runtime)
     declare_deal_actors(broker, runtime)
+    declare_snapshot_actor(broker, runtime)
     if chosen & {"gpu", "cpu"}:
         with err.status("loading speech models"):
             runtime.engines.asr  # noqa: B018 - loaded once per worker, before the first call's time limit starts

@@ -15,7 +15,14 @@ from pipeline.runtime import Runtime
 from publish.delivery import utc
 from publish.secrets import SubscriberSecretError, seal_secret, shown_url
 
-EVENT_TYPES = ("call.processed", "call.failed", "crm.fields.approved", "deal.at_risk")
+EVENT_TYPES = (
+    "call.processed",
+    "call.failed",
+    "crm.fields.approved",
+    "deal.at_risk",
+    "comment.mention",
+    "snippet.created",
+)
 
 DeliveryStatus = Literal["pending", "delivered", "dead"]
 

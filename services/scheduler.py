@@ -1,5 +1,5 @@
 """The scheduler process: the one home of scheduled work. It sends dramatiq messages on a timetable (deal sync and
-risk passes) and does none of the work itself, so it needs no models and little memory.
+risk passes, daily pipeline snapshots) and does none of the work itself, so it needs no models and little memory.
 
 Safe to start on several machines: on PostgreSQL each scheduler first takes a session-level advisory lock, and only
 the holder sends anything; the others wait and take over if it dies (the lock goes with its connection). On SQLite
@@ -17,6 +17,7 @@ from sqlalchemy import Connection, text
 
 from pipeline.runtime import Runtime
 from services.deals.passes import RISKS_ACTOR, SYNC_ACTOR, send_deal_pass
+from services.pipeline_review.snapshot_pass import SNAPSHOT_ACTOR
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +29,18 @@ LOCK_RETRY_S = 10.0
 class Timetable:
     deal_sync_every_s: float
     deal_risks_every_s: float
+    # How often to look for a team whose daily pipeline snapshot is due; None: snapshots are not scheduled.
+    snapshots_every_s: float | None = None
 
 
 def jobs(runtime: Runtime, timetable: Timetable) -> list[tuple[str, float, Callable[[], None]]]:
-    return [
+    scheduled = [
         (SYNC_ACTOR, timetable.deal_sync_every_s, lambda: send_deal_pass(runtime, SYNC_ACTOR)),
         (RISKS_ACTOR, timetable.deal_risks_every_s, lambda: send_deal_pass(runtime, RISKS_ACTOR)),
     ]
+    if timetable.snapshots_every_s is not None:
+        scheduled.append((SNAPSHOT_ACTOR, timetable.snapshots_every_s, lambda: send_deal_pass(runtime, SNAPSHOT_ACTOR)))
+    return scheduled
 
 
 class SchedulerLock:

@@ -194,6 +194,22 @@ def rep_weeks(session: Session, chosen: TeamFilter) -> list[WeekFigures]:
     return [WeekFigures(_as_date(when), calls, _float(average)) for when, calls, average in rows]
 
 
+def weeks_by_rep(session: Session, chosen: TeamFilter) -> dict[int | None, list[WeekFigures]]:
+    """`rep_weeks` for every rep at once (None: calls with no rep), for the team table's sparklines."""
+    week = _week_start(session).label("week")
+    rows = session.execute(
+        _analysed()
+        .add_columns(Call.rep_id, week, func.count(Call.id), func.avg(CallResultRow.score_percent))
+        .where(*chosen.conditions())
+        .group_by(Call.rep_id, week)
+        .order_by(Call.rep_id, week)
+    ).all()
+    found: dict[int | None, list[WeekFigures]] = {}
+    for rep_id, when, calls, average in rows:
+        found.setdefault(rep_id, []).append(WeekFigures(_as_date(when), calls, _float(average)))
+    return found
+
+
 @dataclass(frozen=True)
 class ItemFigures:
     item_id: str

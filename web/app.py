@@ -23,10 +23,26 @@ from web.deps import set_runtime
 from web.i18n import Translator
 from web.input_bounds import unusable_value
 from web.metrics import metrics_registry
-from web.pages import admin, approvals, call_audio, calls, deals, login, mfa, sso, team
+from web.pages import (
+    admin,
+    approvals,
+    call_audio,
+    calls,
+    comments,
+    deals,
+    forecast,
+    kpis,
+    login,
+    mfa,
+    pipeline_charts,
+    pipeline_review,
+    snippets,
+    sso,
+    team,
+)
 from web.pages.render import render
 from web.routes import calls as api_calls
-from web.routes import deliveries, health
+from web.routes import crm_hooks, deliveries, health
 from web.security_headers import SecurityHeaders
 
 log = logging.getLogger(__name__)
@@ -114,9 +130,16 @@ def create_app(runtime: Runtime | None = None) -> FastAPI:
     app.include_router(team.router)
     app.include_router(calls.router)
     app.include_router(deals.router)
+    app.include_router(comments.router)
+    app.include_router(snippets.router)
+    app.include_router(pipeline_review.router)
+    app.include_router(pipeline_charts.router)
+    app.include_router(kpis.router)
+    app.include_router(forecast.router)
     app.include_router(call_audio.router)
     app.include_router(ingest_router)
     app.include_router(api_calls.router)
     app.include_router(deliveries.router)
+    app.include_router(crm_hooks.router)
     app.include_router(health.router)
     return app

@@ -11,7 +11,9 @@ from pipeline.db.accounts import (
     WebSession,
 )
 from pipeline.db.audit import AuditEntry
+from pipeline.db.collab import CallSnippet, Comment, CommentMention
 from pipeline.db.crm import CRMConnection, CRMRateLimit
+from pipeline.db.crm_hooks import CRMWebhook
 from pipeline.db.deals import (
     ContactPhone,
     CRMContact,
@@ -28,6 +30,7 @@ from pipeline.db.deals import (
 )
 from pipeline.db.directory import Rep, StoredDocument, Team
 from pipeline.db.examples import CatalogueProduct, ScriptExampleEdit
+from pipeline.db.forecast import ForecastOverride, PipelineTarget
 from pipeline.db.identities import SignInRequest, UserIdentity
 from pipeline.db.intake import PendingRecording
 from pipeline.db.outbox import Delivery, OutboxEvent, Subscriber
@@ -35,6 +38,7 @@ from pipeline.db.reviews import FieldDecisionLog, ItemOverride
 from pipeline.db.scorecards import CallSignalRow, ScorecardItemRow
 from pipeline.db.session import Database
 from pipeline.db.signatures import SeenSignature
+from pipeline.db.snapshots import DealSnapshot, SnapshotRun
 from pipeline.db.tables import Base, Call, CallResultRow, Proposal, Recording, StageRun
 
 __all__ = [
@@ -48,10 +52,14 @@ __all__ = [
     "CRMRateLimit",
     "CRMStage",
     "CRMUser",
+    "CRMWebhook",
     "Call",
     "CallResultRow",
     "CallSignalRow",
+    "CallSnippet",
     "CatalogueProduct",
+    "Comment",
+    "CommentMention",
     "ContactPhone",
     "Database",
     "Deal",
@@ -60,13 +68,16 @@ __all__ = [
     "DealContact",
     "DealRisk",
     "DealRiskSettings",
+    "DealSnapshot",
     "DealSyncState",
     "Delivery",
     "FieldDecisionLog",
+    "ForecastOverride",
     "ItemOverride",
     "LoginChallenge",
     "OutboxEvent",
     "PendingRecording",
+    "PipelineTarget",
     "Proposal",
     "Recording",
     "RecoveryCode",
@@ -75,6 +86,7 @@ __all__ = [
     "ScriptExampleEdit",
     "SeenSignature",
     "SignInRequest",
+    "SnapshotRun",
     "StageRun",
     "StoredDocument",
     "Subscriber",

@@ -41,6 +41,9 @@ class CRMStage(Base):
     position: Mapped[int] = mapped_column(Integer, default=0, doc="Order within the pipeline, first stage 0.")
     outcome: Mapped[str] = mapped_column(String(8), default="open", doc="open, won or lost.")
     probability: Mapped[float | None] = mapped_column(Float, default=None, doc="Default win probability, 0..1.")
+    forecast_category: Mapped[str | None] = mapped_column(
+        String(16), default=None, doc="commit, best_case, pipeline or omitted; None: from the probability."
+    )
 
 
 class CRMUser(Base):

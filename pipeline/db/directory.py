@@ -23,6 +23,12 @@ class Team(Base):
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     summary_template: Mapped[str | None] = mapped_column(String(64), default=None)
     crm: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recogniser: Mapped[str | None] = mapped_column(
+        String(512), default=None, doc="The recogniser the team's Russian calls go to ('gigaam', 'tone:PATH', ...)."
+    )
+    snapshot_time: Mapped[str | None] = mapped_column(
+        String(5), default=None, doc="HH:MM in the team's time zone for the daily pipeline snapshot; None: 23:30."
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

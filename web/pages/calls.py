@@ -21,6 +21,7 @@ from web.call_views import list_calls
 from web.deps import Manager, PageViewer, RuntimeDep
 from web.i18n import Translator
 from web.pages.call_view import analysed_scorecard, call_page_view, customer_number, shown_number
+from web.pages.collab_context import call_collab
 from web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -127,6 +128,7 @@ def _call_page(
         result=view.result,
         override_answers=OVERRIDE_ANSWERS,
         max_reason=MAX_REASON_CHARS,
+        **call_collab(runtime, call_id),
         **context,
     )
 

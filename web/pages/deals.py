@@ -18,6 +18,7 @@ from services.deals.views import MOMENT_FIELDS, deal_page, deals_at_risk, deals_
 from web.auth import Viewer
 from web.deps import PageViewer, RuntimeDep, SessionDep
 from web.pages import deals_admin
+from web.pages.collab_context import deal_collab
 from web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +39,8 @@ def deal(request: Request, deal_id: int, viewer: PageViewer, runtime: RuntimeDep
     page = deal_page(runtime, session, deal_id, _scope(viewer))
     if page is None:
         raise HTTPException(404, "no such deal")
-    return render(request, viewer, "deal.html", page=page, labelled=MOMENT_FIELDS)
+    collab = deal_collab(runtime, session, page.deal)
+    return render(request, viewer, "deal.html", page=page, labelled=MOMENT_FIELDS, **collab)
 
 
 def _visible_call(session: SessionDep, viewer: Viewer, call_id: str) -> Call:

@@ -1,5 +1,5 @@
 """Admin: CRM users mapped to reps by hand (those mapped by e-mail are shown as such) and each pipeline's stages
-mapped to open, won or lost with a default probability."""
+mapped to open, won or lost with a default probability and, if set, a forecast category."""
 
 from typing import Annotated
 
@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from pipeline.db import Rep
 from services.deals.mapping import MappingRefused, map_stage, map_user, users_and_stages
+from services.pipeline_review.forecast import OverrideRefused, set_stage_category
 from web.auth import Viewer
 from web.deps import AdminViewer, SessionDep
 from web.pages.render import render
@@ -53,10 +54,14 @@ def save_stage_mapping(
     session: SessionDep,
     outcome: Annotated[str, Form()],
     probability: Annotated[str, Form()] = "",
+    forecast_category: Annotated[str | None, Form(max_length=16)] = None,
 ) -> Response:
     try:
         percent = float(probability.replace(",", ".")) if probability.strip() else None
         map_stage(session, stage_id, outcome, percent / 100 if percent is not None else None)
-    except (MappingRefused, ValueError) as exc:
+        if forecast_category is not None:
+            # Empty: the category follows the probability (docs/pipeline.md#forecast).
+            set_stage_category(session, stage_id, forecast_category or None)
+    except (MappingRefused, OverrideRefused, ValueError) as exc:
         return _page(request, viewer, session, 422, str(exc))
     return RedirectResponse(PAGE, status_code=303)

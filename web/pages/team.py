@@ -33,6 +33,7 @@ from web.auth import Viewer
 from web.deps import Manager, SessionDep
 from web.i18n import Translator
 from web.pages.render import render
+from web.pages.team_charts import team_charts
 from web.pages.team_filters import PageFilter, page_filter
 
 router = APIRouter(include_in_schema=False)
@@ -72,7 +73,9 @@ def _page(
 def team_page(request: Request, viewer: Manager, session: SessionDep) -> HTMLResponse:
     shown = page_filter(request, viewer)
     table = team_table(session, shown.chosen)
-    return _page(request, session, viewer, "team.html", shown, table=table, previous=shown.chosen.period.previous())
+    charts = team_charts(session, shown.chosen, Translator(viewer.locale))
+    previous = shown.chosen.period.previous()
+    return _page(request, session, viewer, "team.html", shown, table=table, previous=previous, **charts)
 
 
 def chart_points(weeks: list[WeekFigures]) -> str:

@@ -1,0 +1,1 @@
+"""Working together on calls and deals: comments with mentions, the mentions inbox, shared call snippets."""
