@@ -3,11 +3,11 @@ to the recogniser as the team's vocabulary.
 
 The terms are the venue and place names that occur in the SpokenWOZ reference transcripts (`TERMS`, taken from
 those transcripts), so this measures how far naming the right terms helps, not how to find them. Each call is
-recognised per channel by the product's transcribe stage twice: without a vocabulary, and with `TERMS` (the way
-`pipeline.stages` passes a team's vocabulary). A term occurrence is recalled when the term occurs in the transcript
-(both lower case, apostrophes and punctuation dropped, '&' read as 'and', spaces inside the term optional), counted
-up to the number of times the reference holds it. WER (all words by time) is printed beside it, since biasing the
-recogniser may cost words elsewhere.
+recognised per channel by the product's transcribe stage twice: without a vocabulary, and with `TERMS` as
+faster-whisper hotwords (`CALLINTEL_ASR_BIAS=hotwords`). A term occurrence is recalled when the term occurs in the
+transcript (both lower case, apostrophes and punctuation dropped, '&' read as 'and', spaces inside the term
+optional), counted up to the number of times the reference holds it. WER (all words by time) is printed beside it,
+since biasing the recogniser may cost words elsewhere.
 """
 
 import argparse
@@ -20,6 +20,7 @@ from benchmarks.config import BenchConfig, prepare_environment
 from benchmarks.report import load_average, machine
 from benchmarks.speech_refs import stereo_calls
 from benchmarks.wer import errors
+from pipeline.runtime import Runtime
 from transcribe.audio import decode
 from transcribe.core import transcribe_call
 
@@ -53,7 +54,8 @@ def main() -> None:
     totals = {"reference": 0, "without": 0, "with": 0}
     wer_rows = ["| call | WER without | WER with |", "|---|---|---|"]
     with tempfile.TemporaryDirectory(prefix="callintel-vocabulary-") as home:
-        backend = config.runtime(Path(home)).engines.asr
+        settings = config.settings(Path(home)).model_copy(update={"asr_bias": "hotwords"})
+        backend = Runtime(settings).engines.asr
         for call in stereo_calls():
             audio = decode(call.path)
             texts = {}

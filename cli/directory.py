@@ -21,6 +21,13 @@ Fields = Annotated[str | None, typer.Option(help="CRM field schema: a built-in o
 Vocabulary = Annotated[str | None, typer.Option(help="Product and company names for recognition, comma-separated.")]
 Timezone = Annotated[str | None, typer.Option(help="IANA time zone, e.g. Europe/Moscow.")]
 Language = Annotated[str | None, typer.Option(help="ru or en; unset: detected per call.")]
+Recogniser = Annotated[
+    str | None,
+    typer.Option(
+        help="The recogniser the team's Russian calls go to: whisper, gigaam or tone, optionally ':MODEL' "
+        "(a Whisper model, a GigaAM checkpoint, T-one's model.onnx); '' or unset: CALLINTEL_ASR_RUSSIAN_RECOGNISER."
+    ),
+]
 Template = Annotated[
     str | None, typer.Option(help="Note template the summary fills: 'none', a bundled name or a YAML path.")
 ]
@@ -35,6 +42,7 @@ def team_set(
     timezone: Timezone = None,
     language: Language = None,
     template: Template = None,
+    recogniser: Recogniser = None,
 ) -> None:
     """Add a team, or change its settings (only those given)."""
     from pipeline.directory import DirectoryError, save_team
@@ -52,6 +60,7 @@ def team_set(
                 timezone=timezone,
                 language=language,
                 summary_template=template,
+                recogniser=recogniser,
             )
     except DirectoryError as exc:
         raise fail(str(exc)) from None
@@ -64,7 +73,7 @@ def team_list() -> None:
     from pipeline.db import Team
     from pipeline.runtime import default_runtime
 
-    table = Table("team", "script", "fields", "summary template", "time zone", "language", "vocabulary")
+    table = Table("team", "script", "fields", "summary template", "time zone", "language", "vocabulary", "recogniser")
     with default_runtime().db.session() as session:
         for team in session.scalars(select(Team).order_by(Team.name)):
             table.add_row(
@@ -75,6 +84,7 @@ def team_list() -> None:
                 team.timezone or "",
                 team.language or "auto",
                 ", ".join(team.vocabulary or []),
+                team.recogniser or "(default)",
             )
     Console().print(table)
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import track
 
 import pipeline
-from cli import audit, catalogue, crm, deals, directory, keys, scheduler, service, users
+from cli import audit, catalogue, crm, deals, directory, keys, pipeline_review, scheduler, service, users
 from cli.output import err, fail, report_error
 from pipeline import logs
 
@@ -187,6 +187,7 @@ app.add_typer(directory.field_schemas, name="fields")
 app.add_typer(directory.subscribers, name="subscriber")
 app.add_typer(crm.crm, name="crm")
 app.add_typer(deals.deals, name="deals")
+app.add_typer(pipeline_review.pipeline_review, name="pipeline")
 app.command()(scheduler.scheduler)
 app.add_typer(keys.keys, name="keys")
 app.add_typer(catalogue.catalogue, name="catalogue")

@@ -2,7 +2,7 @@
 
 from models.audio import AudioInfo
 from models.call import CallDirection, CallInfo, ChannelLayout
-from models.conversation import Conversation, Role, Utterance
+from models.conversation import Conversation, NonSpeaker, Role, Utterance
 from models.errors import BadInput, CallintelError, Unavailable, worth_retrying
 from models.events import CallFailed, CallProcessed, Event
 from models.evidence import Evidence
@@ -11,7 +11,7 @@ from models.incoming import IncomingCall
 from models.metrics import ConversationMetrics, RoleMetrics
 from models.note_template import NoteTemplate, TemplateSection
 from models.proposal import FieldProposal, ProposalStatus
-from models.result import Analysis, CallResult, ModelInfo, Provenance, TranscriptAnalysis
+from models.result import Analysis, CallResult, ModelInfo, Provenance, Recognition, TranscriptAnalysis
 from models.scorecard import Answer, DecisionSource, ItemResult, NoScoreReason, Scorecard, SectionResult
 from models.script import CallScript, Method, MetricCondition, ScriptItem, ScriptSection
 from models.signals import DealSignal, SignalKind, SignalSeverity
@@ -50,9 +50,11 @@ __all__ = [
     "MetricCondition",
     "ModelInfo",
     "NoScoreReason",
+    "NonSpeaker",
     "NoteTemplate",
     "ProposalStatus",
     "Provenance",
+    "Recognition",
     "Role",
     "RoleMetrics",
     "Scorecard",

@@ -19,6 +19,21 @@ class ModelInfo(BaseModel):
     version: str = Field(description="Package version or weights revision that produced the output.")
 
 
+class Recognition(BaseModel):
+    """Which recogniser heard the call, and why: the language it was routed by and the terms it was biased towards."""
+
+    language: str
+    language_probability: float = Field(ge=0, le=1)
+    language_detected: bool = Field(description="False when the call's or its team's language was set.")
+    recogniser: str = Field(description="The recogniser's configured name: whisper, gigaam, tone.")
+    model: str
+    bias_terms: int = Field(
+        default=0,
+        ge=0,
+        description="How many terms the call's bias list held (a recogniser may take fewer: the first).",
+    )
+
+
 class Provenance(BaseModel):
     """What produced a result, so results of different versions are never mixed silently."""
 
@@ -29,6 +44,7 @@ class Provenance(BaseModel):
     fields_id: str
     fields_version: str
     config_hash: str
+    recognition: Recognition | None = Field(default=None, description="None for results from before routing.")
 
 
 class Analysis(BaseModel):

@@ -1,5 +1,5 @@
 """Which call script, CRM field schema and vocabulary a call is analysed with: call options, then its team's
-settings, then the deployment's settings."""
+settings, then the deployment's settings. The vocabulary is the call's bias list (`pipeline.biasing`)."""
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -8,8 +8,9 @@ from sqlalchemy.orm import Session
 
 from crm_fill.schema import builtin_field_schema, load_field_schema, parse_field_schema
 from models import CallInfo, CallScript, FieldSchema
+from pipeline.biasing import bias_terms, deal_names
 from pipeline.catalogue import team_catalogue
-from pipeline.db import Call
+from pipeline.db import Call, Rep
 from pipeline.directory import stored_document, team_settings
 from pipeline.settings import Settings
 from scoring_scripts.loader import BUILTIN_SCRIPTS, builtin_script, default_script_for, load_script, parse_script
@@ -30,6 +31,8 @@ class CallSetup:
     script_text: str | None = None
     fields_text: str | None = None
     catalogue: dict[str, list[str]] = field(default_factory=dict)
+    recogniser: str | None = None
+    """The team's recogniser for Russian calls; None: the deployment's."""
 
     @property
     def language(self) -> str | None:
@@ -48,6 +51,15 @@ def load_call(session: Session, row: Call, settings: Settings) -> CallSetup:
     fields_ref = row.options.get("fields") or (team and team.fields) or settings.fields
     script_doc = stored_document(session, "script", script_ref)
     fields_doc = stored_document(session, "fields", fields_ref)
+    catalogue = team_catalogue(session, row.team_id)
+    rep = session.get(Rep, row.rep_id) if row.rep_id is not None else None
+    vocabulary = bias_terms(
+        deal=deal_names(session, row.id),
+        rep=info.rep_name or (rep.name if rep else None),
+        company=settings.vocabulary,
+        vocabulary=team.vocabulary if team else (),
+        catalogue=catalogue,
+    )
     return CallSetup(
         id=row.id,
         info=info,
@@ -55,11 +67,12 @@ def load_call(session: Session, row: Call, settings: Settings) -> CallSetup:
         recording_key=row.recording.storage_key,
         script_ref=script_ref,
         fields_ref=fields_ref,
-        vocabulary=[*settings.vocabulary, *(team.vocabulary if team else [])],
+        vocabulary=vocabulary,
         summary_template=row.options.get("template") or (team and team.summary_template) or None,
         script_text=script_doc.body if script_doc else None,
         fields_text=fields_doc.body if fields_doc else None,
-        catalogue=team_catalogue(session, row.team_id),
+        catalogue=catalogue,
+        recogniser=team.recogniser if team else None,
     )
 
 

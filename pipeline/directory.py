@@ -24,6 +24,8 @@ class TeamSettings:
     timezone: str | None = None
     language: str | None = None
     summary_template: str | None = None
+    recogniser: str | None = None
+    """The recogniser the team's Russian calls go to; None: CALLINTEL_ASR_RUSSIAN_RECOGNISER."""
 
 
 def team_settings(session: Session, team_id: int | None) -> TeamSettings | None:
@@ -38,6 +40,7 @@ def team_settings(session: Session, team_id: int | None) -> TeamSettings | None:
         timezone=team.timezone,
         language=team.language,
         summary_template=team.summary_template,
+        recogniser=team.recogniser,
     )
 
 
@@ -117,6 +120,19 @@ def _check_template(name: str | None) -> None:
         raise DirectoryError(f"summary template: {exc}") from None
 
 
+def _check_recogniser(name: str | None) -> None:
+    from transcribe.recognisers import RECOGNISERS
+
+    if not name:
+        return  # '' puts the team back on the deployment's recogniser
+    kind, _, model = name.partition(":")
+    if kind not in RECOGNISERS or (":" in name and not model.strip()):
+        raise DirectoryError(
+            f"recogniser: expected {', '.join(RECOGNISERS)}, optionally followed by ':MODEL' (a Whisper model, a "
+            f"GigaAM checkpoint or T-one's model.onnx), got {name!r}"
+        )
+
+
 def save_team(session: Session, name: str, **changes: Any) -> tuple[Team, bool]:
     """Create a team or change its settings; only the settings given (not None) change. True when created."""
     team = session.scalar(select(Team).where(Team.name == name))
@@ -125,6 +141,7 @@ def save_team(session: Session, name: str, **changes: Any) -> tuple[Team, bool]:
     check_document_ref(session, "script", changes.get("script"))
     check_document_ref(session, "fields", changes.get("fields"))
     _check_template(changes.get("summary_template"))
+    _check_recogniser(changes.get("recogniser"))
     if changes.get("language") not in (None, "ru", "en"):
         raise DirectoryError(f"language: expected ru or en, got {changes['language']!r}")
     if team is None:

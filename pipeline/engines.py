@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from models.errors import BadInput
 from pipeline import models_cache
 from pipeline.memory import release_free_memory
 from pipeline.settings import STARTER, Settings
@@ -25,12 +26,36 @@ if TYPE_CHECKING:
     from diarize.diarizer import Diarizer
     from summarize.llm.base import LLMBackend
     from transcribe.backend import ASRBackend
+    from transcribe.router import LanguageRouter
     from transcribe.whisper import DecodingOptions
 
 log = logging.getLogger(__name__)
 
 
 OPENAI_CONTEXT_TOKENS = 8192
+WHISPER = "whisper"
+
+
+class UnknownRecogniser(BadInput, ValueError):
+    """A recogniser name no backend answers to."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"unknown recogniser {name!r}: expected 'whisper', 'gigaam' or 'tone', each optionally followed by "
+            "':MODEL' (a Whisper model name or folder, a GigaAM checkpoint, a T-one model.onnx)"
+        )
+        self.name = name
+
+
+class RecogniserNotConfigured(BadInput, ValueError):
+    """A Russian recogniser chosen with no weights to load."""
+
+    def __init__(self, kind: str, setting: str) -> None:
+        super().__init__(
+            f"the {kind!r} recogniser has no weights: set {setting} to the downloaded model's path, or name it as "
+            f"'{kind}:PATH'"
+        )
+
 
 DECODING_SETTINGS = (
     "asr_beam_size",
@@ -48,8 +73,12 @@ ASR_SETTINGS = (
     "asr_compute_type",
     "asr_cpu_threads",
     "asr_batch_size",
+    "asr_bias",
     *DECODING_SETTINGS,
 )
+# The Russian CTC recognisers (GigaAM, T-one) read these; each is cached on its own weights' path too.
+CTC_ASR_SETTINGS = ("asr_device", "asr_cpu_threads", "asr_ctc_batch_size", "asr_vad_threshold")
+RUSSIAN_MODEL_SETTINGS = {"gigaam": "asr_gigaam_model", "tone": "asr_tone_model"}
 DIARIZER_SETTINGS = ("diarization_pipeline", "diarization_device", "hf_token")
 LLM_SETTINGS = (
     "model_cache_dir",
@@ -116,6 +145,7 @@ def _device(choice: str) -> str:
 
 
 def _load_asr(s: SimpleNamespace) -> "ASRBackend":
+    from transcribe.biasing import BiasMode
     from transcribe.whisper import FasterWhisperBackend
 
     device = _device(s.asr_device)
@@ -132,7 +162,28 @@ def _load_asr(s: SimpleNamespace) -> "ASRBackend":
         batch_size=s.asr_batch_size,
         decoding=decoding_options(s),
         release_memory=release_free_memory,
+        bias=BiasMode(s.asr_bias),
     )
+
+
+def _russian_loader(kind: str) -> Callable[[SimpleNamespace], "ASRBackend"]:
+    def load(s: SimpleNamespace) -> "ASRBackend":
+        from transcribe.recognisers import open_russian_recogniser
+
+        model = getattr(s, RUSSIAN_MODEL_SETTINGS[kind])
+        device = _device(s.asr_device)
+        log.info("loading %s speech recognition model %s on %s", kind, model, device)
+        return open_russian_recogniser(
+            kind,
+            model,
+            device=device,
+            batch_size=s.asr_ctc_batch_size,
+            vad_threshold=s.asr_vad_threshold,
+            cpu_threads=s.asr_cpu_threads,
+            release_memory=release_free_memory,
+        )
+
+    return load
 
 
 def _load_diarizer(s: SimpleNamespace) -> "Diarizer":
@@ -204,6 +255,37 @@ class Engines:
     @property
     def asr(self) -> "ASRBackend":
         return _engine("asr", self.settings, ASR_SETTINGS, _load_asr)
+
+    def recogniser(self, name: str) -> "ASRBackend":
+        """The recogniser a language routes to, by its configured name: 'whisper' (CALLINTEL_ASR_MODEL) or
+        'whisper:MODEL' (a second Whisper model, e.g. one fine-tuned on Russian; the other ASR settings apply);
+        'gigaam' / 'tone' (the weights CALLINTEL_ASR_GIGAAM_MODEL / CALLINTEL_ASR_TONE_MODEL point at) or
+        'gigaam:PATH' / 'tone:PATH'."""
+        kind, _, model = name.partition(":")
+        if kind == WHISPER and not model:
+            return self.asr
+        if kind == WHISPER:
+            return _engine("asr", self.settings.model_copy(update={"asr_model": model}), ASR_SETTINGS, _load_asr)
+        if kind in RUSSIAN_MODEL_SETTINGS:
+            setting = RUSSIAN_MODEL_SETTINGS[kind]
+            settings = self.settings.model_copy(update={setting: model}) if model else self.settings
+            if not getattr(settings, setting):
+                raise RecogniserNotConfigured(kind, f"CALLINTEL_{setting.upper()}")
+            return _engine(kind, settings, (*CTC_ASR_SETTINGS, setting), _russian_loader(kind))
+        raise UnknownRecogniser(name)
+
+    def router(self, russian: str | None = None) -> "LanguageRouter":
+        """Calls in Russian to `russian` (else CALLINTEL_ASR_RUSSIAN_RECOGNISER), all others to Whisper; near misses
+        of a call's terms corrected when CALLINTEL_ASR_BIAS_CORRECTION is on."""
+        from transcribe.biasing import Correction
+        from transcribe.router import LanguageRouter
+
+        russian = russian or self.settings.asr_russian_recogniser
+        by_language = {"ru": russian} if russian and russian != WHISPER else {}
+        correction = Correction() if self.settings.asr_bias_correction else None
+        return LanguageRouter(
+            self.asr, self.recogniser, default=WHISPER, by_language=by_language, correction=correction
+        )
 
     @property
     def diarizer(self) -> "Diarizer":

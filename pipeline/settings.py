@@ -115,9 +115,53 @@ class Settings(BaseSettings):
         "the speech time, else mix.",
         json_schema_extra=RESULT,
     )
+    asr_bias: Literal["none", "prompt", "hotwords"] = Field(
+        default="none",
+        description="Whether Whisper's decoder is told a call's terms (the bias list: customer, rep, company, team "
+        "vocabulary, catalogue; cut to Whisper's 223 prompt tokens, highest priority first): 'hotwords' before "
+        "every 30-s window, 'prompt' as the first window's prompt, or 'none'. Measured with distractors, both "
+        "found more terms but cost words elsewhere (benchmarks/README.md, biasing), hence 'none'.",
+        json_schema_extra=RESULT,
+    )
+    asr_bias_correction: bool = Field(
+        default=True,
+        description='Replace near misses of a call\'s terms that the recogniser was unsure of ("heels road" → '
+        '"Hills Road") by the terms; works with every recogniser, including those that take no prompt.',
+        json_schema_extra=RESULT,
+    )
+    asr_russian_recogniser: str = Field(
+        default="",
+        description="The recogniser calls in Russian go to (the language set for the call or its team, else "
+        "detected on the first speech): 'gigaam' or 'tone' (the Russian telephony models whose weights "
+        "CALLINTEL_ASR_GIGAAM_MODEL and CALLINTEL_ASR_TONE_MODEL point at; 'gigaam:PATH', 'tone:PATH' for other "
+        "weights), 'whisper:MODEL' for a second Whisper model, e.g. one fine-tuned on Russian; empty or 'whisper': "
+        "CALLINTEL_ASR_MODEL hears every call. A team's own choice wins (`callintel team set --recogniser`).",
+        json_schema_extra=RESULT,
+    )
+    asr_gigaam_model: str = Field(
+        default="",
+        description="A GigaAM v2/v3 checkpoint (v3_ctc.ckpt, v3_rnnt.ckpt, ...; an e2e one with its "
+        "_tokenizer.model beside it), downloaded by hand from GigaAM's releases; used by the 'gigaam' "
+        "recogniser. Its accuracy with these weights has not been verified in this project.",
+        json_schema_extra=RESULT,
+    )
+    asr_tone_model: str = Field(
+        default="",
+        description="T-one's model.onnx (or the folder holding it), downloaded by hand from the t-tech/T-one "
+        "release; used by the 'tone' recogniser. Its accuracy with these weights has not been verified in this "
+        "project.",
+        json_schema_extra=RESULT,
+    )
+    asr_ctc_batch_size: int = Field(
+        default=8,
+        ge=1,
+        description="Speech segments GigaAM and T-one recognise at once.",
+        json_schema_extra=RESULT,
+    )
     vocabulary: list[str] = Field(
         default_factory=list,
-        description="Product and company names passed to recognition as hotwords.",
+        description="The company's own names (and any deployment-wide terms), passed to recognition after the "
+        "call's customer and rep names and before the team's vocabulary and catalogue.",
         json_schema_extra=RESULT,
     )
 

@@ -25,6 +25,7 @@ from models import (
     Conversation,
     ModelInfo,
     Provenance,
+    Recognition,
     Stage,
     Transcript,
 )
@@ -95,14 +96,38 @@ def _decode(runtime: Runtime, call: CallSetup) -> "DecodedAudio":
 
 
 def _transcribe(runtime: Runtime, call: CallSetup) -> _Outcome:
-    from transcribe.core import StereoRecognition, transcribe_call
+    from transcribe.core import StereoRecognition
 
     audio = _decode(runtime, call)
-    backend = runtime.engines.asr
+    router = runtime.engines.router(call.recogniser)
     stereo = StereoRecognition(runtime.settings.asr_stereo)
-    transcript = transcribe_call(audio, backend, language=call.language, vocabulary=call.vocabulary, stereo=stereo)
+    transcript, route = router.transcribe(audio, language=call.language, vocabulary=call.vocabulary, stereo=stereo)
+    backend = route.backend
     model = ModelInfo(stage=Stage.transcribe, name=backend.name, version=backend.version)
-    return _Outcome({"audio": audio.info, "transcript": transcript, "transcribe.model": model})
+    recognition = Recognition(
+        language=route.language,
+        language_probability=route.probability,
+        language_detected=route.detected,
+        recogniser=route.recogniser,
+        model=backend.name,
+        bias_terms=len(call.vocabulary),
+    )
+    log.info(
+        "call %s recognised in %s by %s (%s), biased towards %d terms",
+        call.id,
+        route.language,
+        route.recogniser,
+        backend.name,
+        len(call.vocabulary),
+    )
+    return _Outcome(
+        {
+            "audio": audio.info,
+            "transcript": transcript,
+            "transcribe.model": model,
+            "transcribe.recognition": recognition,
+        }
+    )
 
 
 def _diarize(runtime: Runtime, call: CallSetup) -> _Outcome:
@@ -134,6 +159,13 @@ def _models_used(runtime: Runtime, call_id: str) -> list[ModelInfo]:
         if runtime.storage.exists(output_key(call_id, name)):
             found.append(load_output(runtime, call_id, name, ModelInfo))
     return found
+
+
+def _recognition(runtime: Runtime, call_id: str) -> Recognition | None:
+    """How the call's recogniser was chosen; None for a call transcribed before the choice was kept."""
+    if not runtime.storage.exists(output_key(call_id, "transcribe.recognition")):
+        return None
+    return load_output(runtime, call_id, "transcribe.recognition", Recognition)
 
 
 def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
@@ -174,6 +206,7 @@ def _analyze(runtime: Runtime, call: CallSetup) -> _Outcome:
             fields_id=fields.id,
             fields_version=fields.version,
             config_hash=settings.config_hash(),
+            recognition=_recognition(runtime, call.id),
         ),
     )
 

@@ -15,6 +15,7 @@ from models import Word
 from transcribe.alignment import EncoderTap, transcribe_with_word_times
 from transcribe.audio import SAMPLE_RATE
 from transcribe.backend import ChannelTranscript
+from transcribe.biasing import TERM_SEPARATOR, WHISPER_PROMPT_TOKENS, BiasMode, fit_terms
 from transcribe.features import BlockFeatureExtractor
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,8 @@ class FasterWhisperBackend:
     are exactly those of `WhisperModel.transcribe(file, beam_size=5, vad_filter=True)`. `batch_size > 0` runs the
     speech chunks through `BatchedInferencePipeline`, which pays off on a GPU; it needs the VAD to cut the chunks.
     `release_memory` is called after each channel, when its working buffers are free.
+
+    A call's vocabulary reaches the decoder as `bias` says, cut to what Whisper's prompt holds (`bias_terms`).
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class FasterWhisperBackend:
         vad: bool = True,
         batch_size: int = 0,
         release_memory: Callable[[], None] | None = None,
+        bias: BiasMode = BiasMode.hotwords,
     ) -> None:
         if batch_size > 0 and not vad:
             raise ValueError("batched recognition cuts the audio at speech pauses: it needs vad=True")
@@ -73,6 +77,7 @@ class FasterWhisperBackend:
         self.vad = vad
         self.batch_size = batch_size
         self.decoding = decoding
+        self.bias = bias
         self._release_memory = release_memory
         self._model = WhisperModel(str(model), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
         # The stock extractor's peak grows by ~50 MB per minute of speech; this one gives the same features.
@@ -80,6 +85,15 @@ class FasterWhisperBackend:
         self._batched = BatchedInferencePipeline(model=self._model) if batch_size > 0 else None
         self._encodings = EncoderTap(self._model)
         logger.info("loaded whisper model %s on %s (%s, batch size %d)", self.name, device, compute_type, batch_size)
+
+    def bias_terms(self, vocabulary: Sequence[str]) -> list[str]:
+        """The vocabulary's first terms that fit Whisper's prompt, counted with the model's own tokenizer."""
+        tokenizer = self._model.hf_tokenizer
+        return fit_terms(
+            vocabulary,
+            lambda text: len(tokenizer.encode(" " + text, add_special_tokens=False).ids),
+            WHISPER_PROMPT_TOKENS,
+        )
 
     def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
         return self._language_of(self._speech_only(samples) if self.vad else samples, samples)
@@ -99,7 +113,13 @@ class FasterWhisperBackend:
         samples = np.ascontiguousarray(samples, dtype=np.float32)
         guards = asdict(self.decoding)
         vad_threshold = guards.pop("vad_threshold")
-        options = {**guards, "hotwords": ", ".join(vocabulary) if vocabulary else None}
+        terms = self.bias_terms(vocabulary)
+        prompt = TERM_SEPARATOR.join(terms) or None
+        options = {
+            **guards,
+            "hotwords": prompt if self.bias is BiasMode.hotwords else None,
+            "initial_prompt": prompt if self.bias is BiasMode.prompt else None,
+        }
         # The language is detected here rather than inside faster-whisper, which fails on audio where the VAD finds
         # no speech.
         if self._batched is None and self.decoding.hallucination_silence_threshold is None:

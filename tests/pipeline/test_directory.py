@@ -71,7 +71,7 @@ def test_teams_reps_and_stored_scripts_decide_how_a_call_is_analysed(tmp_path: P
             setup = load_call(session, row, runtime.settings)
             assert setup.info.rep_name == "Anna Petrova" and setup.info.team == "SMB"
             assert setup.info.timezone == "Europe/Moscow" and setup.language == "ru"
-            assert setup.vocabulary == ["Acme", "Bitrix24"]
+            assert setup.vocabulary == ["Anna Petrova", "Acme", "Bitrix24"]
             assert setup.script_ref == "acme_discovery"
             chosen = resolve_script(setup.script_ref, "ru", setup.script_text)
             assert (chosen.id, chosen.version) == ("acme_discovery", "2.0")
