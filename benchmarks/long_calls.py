@@ -75,6 +75,36 @@ def make_long_call(minutes: float, folder: Path, source: Path = AWS_SAMPLE) -> P
     return path
 
 
+def _measure_diarization(path: Path, config: BenchConfig) -> LongCallFigures:
+    """The diarizer alone on the call, as the diarize stage runs it on a mono call (16 kHz, two speakers hinted)."""
+    from diarize.core import PHONE_CALL_EXPECTED_SPEAKERS, PHONE_CALL_MIN_SPEAKERS
+    from transcribe.audio import SAMPLE_RATE, decode
+
+    with tempfile.TemporaryDirectory(prefix="callintel-bench-") as home:
+        diarizer = config.runtime(Path(home)).engines.diarizer
+        models_mb = rss_mb()
+        with PeakRSS() as peak:
+            samples = decode(path).samples[0]
+            started = time.perf_counter()
+            diarizer.diarize(
+                samples,
+                SAMPLE_RATE,
+                min_speakers=PHONE_CALL_MIN_SPEAKERS,
+                expected_speakers=PHONE_CALL_EXPECTED_SPEAKERS,
+            )
+            diarize_s = time.perf_counter() - started
+    duration_s = samples.size / SAMPLE_RATE
+    return LongCallFigures(
+        minutes=duration_s / 60,
+        duration_s=duration_s,
+        models_rss_mb=models_mb,
+        peak_rss_mb=peak.mb,
+        max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / MB,
+        transcribe_s=0.0,
+        diarize_s=diarize_s,
+    )
+
+
 def _measure_here(path: Path, config: BenchConfig) -> LongCallFigures:
     from ingest.files import ingest_file
     from models import CallInfo, Stage
@@ -138,9 +168,13 @@ def main() -> None:
     parser.add_argument("--model", default=BenchConfig.model)
     parser.add_argument("--device", default=BenchConfig.device, choices=("cpu", "cuda"))
     parser.add_argument("--threads", type=int, default=BenchConfig.threads)
+    parser.add_argument(
+        "--diarize-only", action="store_true", help="Measure the diarizer alone (decoding included, no transcript)."
+    )
     args = parser.parse_args()
     prepare_environment()
-    figures = _measure_here(args.child, BenchConfig(args.model, args.device, args.threads))
+    measure = _measure_diarization if args.diarize_only else _measure_here
+    figures = measure(args.child, BenchConfig(args.model, args.device, args.threads))
     print(json.dumps(asdict(figures)))
 
 

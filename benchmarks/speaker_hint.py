@@ -1,7 +1,8 @@
 """`python -m benchmarks.speaker_hint`: what the speaker-count hint for mono calls does to the speaker split.
 
-The pipeline's diarizer runs three ways on each recording: no bound on the number of speakers, the product's hint
-for a phone call (at least 1, at most 2: `diarize.core`), and exactly 2 forced. The recordings: the references with
+The pipeline's diarizer runs four ways on each recording: no bound on the number of speakers, the former bound (at
+least 1, at most 2), the product's hint for a phone call (two expected, more or one where the audio shows them:
+`diarize.core`, `diarize.clustering`), and exactly 2 forced. The recordings: the references with
 turns (pyannote sample, AMI excerpt), the SpokenWOZ calls mixed down to mono (two speakers; reference turns from
 their word times), and the agent's channel of each SpokenWOZ call alone (one speaker), where forcing two speakers
 is wrong. DER at collar 0 with overlap scored, and the number of speakers found.
@@ -24,7 +25,8 @@ from transcribe.audio import SAMPLE_RATE, decode
 
 HINTS = {
     "no bound": {},
-    "hint 1-2 (ours)": {"min_speakers": 1, "max_speakers": 2},
+    "1-2 bound (before)": {"min_speakers": 1, "max_speakers": 2},
+    "2 expected (ours)": {"min_speakers": 1, "expected_speakers": 2},
     "2 forced": {"num_speakers": 2},
 }
 AGENT = "B"

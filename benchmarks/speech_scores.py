@@ -96,7 +96,7 @@ def score_diarisation(refs: Iterable[TurnReference], runtime: Runtime, plain, ti
         mono = decode(ref.path).samples.mean(axis=0)
         uri = ref.turns.uri
         uem = ref.uem or Timeline([Segment(0.0, mono.size / SAMPLE_RATE)], uri=uri)
-        ours = runtime.engines.diarizer.diarize(mono, SAMPLE_RATE, min_speakers=1, max_speakers=2)
+        ours = runtime.engines.diarizer.diarize(mono, SAMPLE_RATE, min_speakers=1, expected_speakers=2)
         theirs = plain.diarize(mono, SAMPLE_RATE)
         for system, turns in (("ours", ours), ("plain pyannote", theirs)):
             found = annotation(turns, uri)

@@ -7,13 +7,17 @@ import numpy as np
 import models
 from diarize.assign import attribute_words, channel_speaker, channel_turns, first_appearance, group_utterances
 from diarize.diarizer import Diarizer, Turn
+from diarize.machine_voices import machine_voices
 from diarize.roles import RepSpeaker, RoleDecision, decide_roles
 from models.errors import BadInput
 
 logger = logging.getLogger(__name__)
 
 PHONE_CALL_MIN_SPEAKERS = 1
-PHONE_CALL_MAX_SPEAKERS = 2
+PHONE_CALL_EXPECTED_SPEAKERS = 2
+ONE_SIDED_PAUSE_S = 1.5
+ONE_SIDED_MIN_PAUSES = 3
+ONE_SIDED_PAUSE_SHARE = 0.2
 
 
 class SpeakerSplitError(BadInput, ValueError):
@@ -35,7 +39,8 @@ def split_speakers(
 
     Per-channel transcripts (`transcript.channels == 2`): one speaker per channel ('channel_0', 'channel_1'), turns
     from each channel's words; roles from `layout`, else by the rule in `diarize.roles`. Single-channel transcripts:
-    `diarizer` on the mono mix, 1 to 2 speakers unless `num_speakers` says how many, speakers named 'speaker_1',
+    `diarizer` on the mono mix, two speakers expected but more or one taken where the audio shows them
+    (`diarize.clustering`) unless `num_speakers` says how many, speakers named 'speaker_1',
     'speaker_2'... in the order they first speak, roles by the rule in `diarize.roles`.
     """
     audio = _as_channels(samples)
@@ -117,7 +122,7 @@ def _by_diarization(
         found = diarizer.diarize(mono, sample_rate, num_speakers=num_speakers)
     else:
         found = diarizer.diarize(
-            mono, sample_rate, min_speakers=PHONE_CALL_MIN_SPEAKERS, max_speakers=PHONE_CALL_MAX_SPEAKERS
+            mono, sample_rate, min_speakers=PHONE_CALL_MIN_SPEAKERS, expected_speakers=PHONE_CALL_EXPECTED_SPEAKERS
         )
     names = {label: f"speaker_{index}" for index, label in enumerate(first_appearance(found), start=1)}
     turns = [(start, end, names[label]) for start, end, label in sorted(found)]
@@ -125,9 +130,34 @@ def _by_diarization(
         logger.warning("diarization found no speech in a call with %d words: one speaker", len(transcript.words))
     labels = attribute_words(transcript.words, turns, default="speaker_1")
     speakers = first_appearance(turns) or sorted(set(labels))
-    decision = decide_roles(speakers, _texts(transcript.words, labels), direction=direction, rep_speaker=rep_speaker)
+    texts = _texts(transcript.words, labels)
+    machines = machine_voices(speakers, texts)
+    people = [speaker for speaker in speakers if speaker not in machines]
+    one_sided = len(people) == 1 and is_one_sided([turn for turn in turns if turn[2] == people[0]])
+    decision = decide_roles(people, texts, direction=direction, rep_speaker=rep_speaker, one_sided=one_sided)
+    if machines:
+        named = ", ".join(f"{speaker} ({kind})" for speaker, kind in machines.items())
+        rule = f"{decision.rule}; not people in the call: {named}" if people else f"no person speaks, only {named}"
+        decision = RoleDecision(roles=decision.roles, rule=rule)
     logger.info("diarizer %s found %d speakers in %.0f s; %s", diarizer.name, len(speakers), duration, decision.rule)
-    return _conversation(transcript, duration, "diarization", decision, turns, labels)
+    conversation = _conversation(transcript, duration, "diarization", decision, turns, labels)
+    return conversation.model_copy(update={"non_speakers": machines, "one_sided": one_sided})
+
+
+def is_one_sided(turns: list[Turn]) -> bool:
+    """Whether one voice's turns leave the pauses where an unrecorded other side would speak: at least
+    `ONE_SIDED_MIN_PAUSES` pauses of `ONE_SIDED_PAUSE_S` or more, together a fifth of the time from its first word to
+    its last. A monologue (a voicemail left, a recorded announcement) pauses too rarely."""
+    spans = sorted((start, end) for start, end, _ in turns)
+    if not spans:
+        return False
+    pauses, reach = [], spans[0][1]
+    for start, end in spans[1:]:
+        if start - reach >= ONE_SIDED_PAUSE_S:
+            pauses.append(start - reach)
+        reach = max(reach, end)
+    span = reach - spans[0][0]
+    return len(pauses) >= ONE_SIDED_MIN_PAUSES and span > 0 and sum(pauses) >= ONE_SIDED_PAUSE_SHARE * span
 
 
 def _texts(words: list[models.Word], labels: list[str]) -> dict[str, str]:

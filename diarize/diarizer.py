@@ -22,6 +22,8 @@ class Diarizer(Protocol):
         min_speakers: int | None = None,
         max_speakers: int | None = None,
         num_speakers: int | None = None,
+        expected_speakers: int | None = None,
     ) -> list[Turn]:
-        """Speech turns ordered by start time; overlapping speech yields overlapping turns."""
+        """Speech turns ordered by start time; overlapping speech yields overlapping turns. `expected_speakers` is a
+        hint the audio may overrule; `num_speakers` and `max_speakers` bind."""
         ...

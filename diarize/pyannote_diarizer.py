@@ -10,11 +10,11 @@ import torch
 from pyannote.audio import Audio, Inference, Model, Pipeline
 from pyannote.audio.core.task import Specifications
 from pyannote.audio.pipelines import SpeakerDiarization
-from pyannote.audio.pipelines.clustering import AgglomerativeClustering
 from pyannote.core import Annotation
 from pyannote.pipeline.parameter import ParamDict, Uniform
 
 from diarize.campplus import CampPlusEmbedding
+from diarize.clustering import EXPECTED_SPEAKERS_KEY, PhoneCallClustering
 from diarize.diarizer import Turn
 from models.errors import Unavailable
 
@@ -92,7 +92,7 @@ class StarterSpeakerDiarization(SpeakerDiarization):
             self.segmentation = ParamDict(threshold=Uniform(0.1, 0.9), min_duration_off=Uniform(0.0, 1.0))
         self._embedding = embedding
         self._audio = Audio(sample_rate=embedding.sample_rate, mono="downmix")
-        self.clustering = AgglomerativeClustering(metric=embedding.metric)
+        self.clustering = PhoneCallClustering(metric=embedding.metric)
         self._expects_num_speakers = False
 
     def to(self, device: torch.device) -> "StarterSpeakerDiarization":
@@ -184,8 +184,13 @@ class PyannoteDiarizer:
         min_speakers: int | None = None,
         max_speakers: int | None = None,
         num_speakers: int | None = None,
+        expected_speakers: int | None = None,
     ) -> list[Turn]:
-        """Speech turns of a single-channel recording (samples: (n,) or (1, n) floats in [-1, 1])."""
+        """Speech turns of a single-channel recording (samples: (n,) or (1, n) floats in [-1, 1]).
+
+        `expected_speakers` is a hint: the starter pipeline's clustering keeps more speakers only when the audio
+        shows them clearly (`diarize.clustering`); a hub pipeline, whose clustering is its own, takes it as the most.
+        """
         waveform = np.asarray(samples, dtype=np.float32)
         if waveform.ndim == 2 and waveform.shape[0] == 1:
             waveform = waveform[0]
@@ -194,7 +199,17 @@ class PyannoteDiarizer:
         if waveform.size == 0:
             return []
         # An in-memory waveform: pyannote's file decoding (torchcodec) is not needed and not always loadable.
-        audio = {"waveform": torch.from_numpy(waveform).unsqueeze(0), "sample_rate": sample_rate, "uri": "call"}
+        audio: dict[str, object] = {
+            "waveform": torch.from_numpy(waveform).unsqueeze(0),
+            "sample_rate": sample_rate,
+            "uri": "call",
+        }
+        clustering = getattr(self.pipeline, "clustering", None)
+        if expected_speakers is not None and num_speakers is None:
+            if isinstance(clustering, PhoneCallClustering):
+                audio[EXPECTED_SPEAKERS_KEY] = expected_speakers
+            else:
+                max_speakers = max_speakers or expected_speakers
         if self._release_memory is not None:
             self._release_memory()
         output = self.pipeline(
@@ -209,7 +224,13 @@ class PyannoteDiarizer:
             (float(segment.start), float(segment.end), str(label))
             for segment, _, label in annotation.itertracks(yield_label=True)
         ]
-        logger.debug("diarization found %d turns of %d speakers", len(turns), len(annotation.labels()))
+        decision = clustering.last_decision if isinstance(clustering, PhoneCallClustering) else None
+        logger.debug(
+            "diarization found %d turns of %d speakers (speaker count: %s)",
+            len(turns),
+            len(annotation.labels()),
+            decision,
+        )
         return sorted(turns)
 
     def _after_step(

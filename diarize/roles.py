@@ -8,7 +8,13 @@ confirming a booking). A self-introduction ("my name is", "меня зовут")
 when the rep asks for it for a booking or an order. On a tie (including no cues at all) the call direction decides:
 on an inbound call the rep answers, so the first speaker is the rep; on an outbound call the customer picks up and
 speaks first, so the second speaker is the rep; with the direction unknown, the first speaker.
-`rep_speaker="first"` or `"second"` overrides the rule. Every speaker who is not the rep is the customer side.
+`rep_speaker="first"` or `"second"` overrides the rule.
+
+With more than two speakers (a transfer, a conference call) the rule above names the first rep; of the others, the
+one with the fewest rep cues (on a tie, the most words) is the customer, and each remaining speaker who said any rep
+cue is a rep too (the second agent after a transfer introduces themselves), the rest the customer's side (their
+colleague, their director). With one speaker, a one-sided recording (only one side recorded, silent where the other
+speaks) is the rep if it said any rep cue and the customer otherwise; any other single speaker is taken as the rep.
 
 On the two SpokenWOZ stereo calls of `benchmarks/speech_eval.py` the rule names the agent the rep on both, though on
 one the agent never introduces herself and the caller says "my name is" for a booking: role accuracy per reference
@@ -115,6 +121,7 @@ def decide_roles(
     *,
     direction: CallDirection,
     rep_speaker: RepSpeaker = "auto",
+    one_sided: bool = False,
 ) -> RoleDecision:
     """Roles for `speakers` (in the order they first speak) from what each said (`texts`: speaker → words)."""
     if rep_speaker not in ("auto", "first", "second"):
@@ -122,7 +129,45 @@ def decide_roles(
     if not speakers:
         return RoleDecision(roles={}, rule="no speech found: no roles")
     if len(speakers) == 1:
-        return _decision(speakers, speakers[0], f"only one speaker found: {speakers[0]} is taken as the rep")
+        return _single(speakers[0], texts, one_sided=one_sided)
+    decision = _first_rep(speakers, texts, direction=direction, rep_speaker=rep_speaker)
+    if len(speakers) > 2:
+        return _more_voices(speakers, texts, decision)
+    return decision
+
+
+def _single(speaker: str, texts: dict[str, str], *, one_sided: bool) -> RoleDecision:
+    if not one_sided:
+        return _decision([speaker], speaker, f"only one speaker found: {speaker} is taken as the rep")
+    cues = rep_cues_in(texts.get(speaker, ""))
+    if cues:
+        quoted = ", ".join(f"'{cue}'" for cue in dict.fromkeys(cues))
+        return _decision(
+            [speaker], speaker, f"one-sided recording: {speaker} said rep cue phrases ({quoted}), so is the rep"
+        )
+    return RoleDecision(
+        roles={speaker: Role.customer},
+        rule=f"one-sided recording: {speaker} said no rep cue phrase, so is the customer",
+    )
+
+
+def _more_voices(speakers: Sequence[str], texts: dict[str, str], decision: RoleDecision) -> RoleDecision:
+    rep = next(speaker for speaker, role in decision.roles.items() if role == Role.rep)
+    cues = {speaker: len(rep_cues_in(texts.get(speaker, ""))) for speaker in speakers}
+    others = [speaker for speaker in speakers if speaker != rep]
+    customer = min(others, key=lambda speaker: (cues[speaker], -len(texts.get(speaker, "").split())))
+    more_reps = [speaker for speaker in others if speaker != customer and cues[speaker] > 0]
+    roles = {speaker: Role.rep if speaker == rep or speaker in more_reps else Role.customer for speaker in speakers}
+    also = f"; {', '.join(more_reps)} said rep cues too, so are reps" if more_reps else ""
+    side = [speaker for speaker in others if roles[speaker] == Role.customer and speaker != customer]
+    with_them = f"; {', '.join(side)} on the customer's side" if side else ""
+    rule = f"{decision.rule}; {customer} said fewest rep cues, so is the customer{also}{with_them}"
+    return RoleDecision(roles=roles, rule=rule)
+
+
+def _first_rep(
+    speakers: Sequence[str], texts: dict[str, str], *, direction: CallDirection, rep_speaker: RepSpeaker
+) -> RoleDecision:
     if rep_speaker != "auto":
         rep = _by_position(speakers, rep_speaker)
         return _decision(speakers, rep, f"override: the {rep_speaker} speaker ({rep}) is the rep")

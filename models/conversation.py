@@ -11,6 +11,15 @@ class Role(StrEnum):
     unknown = "unknown"
 
 
+class NonSpeaker(StrEnum):
+    """A voice in the recording that is not a person in the conversation."""
+
+    ivr = "ivr"
+    voicemail = "voicemail"
+    no_words = "no_words"
+    """A voice the recogniser found no words in: hold music, a tone, line noise."""
+
+
 class Utterance(BaseModel):
     """One speaker's turn: consecutive words of one speaker."""
 
@@ -37,6 +46,20 @@ class Conversation(BaseModel):
         default_factory=list, description="Speech turns (start, end, speaker) as the speaker split found them."
     )
     utterances: list[Utterance]
+    non_speakers: dict[str, NonSpeaker] = Field(
+        default_factory=dict,
+        description="Speaker label → what it is, for voices that are not people in the call (IVR, voicemail, music).",
+    )
+    one_sided: bool = Field(
+        default=False, description="Only one side was recorded: one voice, silent where the other side speaks."
+    )
+
+    def people_only(self) -> "Conversation":
+        """The conversation without the non-speakers' utterances: what talk metrics and the scorecard read."""
+        if not self.non_speakers:
+            return self
+        kept = [u for u in self.utterances if u.speaker not in self.non_speakers]
+        return self.model_copy(update={"utterances": kept})
 
     def text_of(self, role: Role) -> str:
         return " ".join(u.text for u in self.utterances if u.role == role)

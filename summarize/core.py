@@ -29,6 +29,7 @@ from models import (
     FieldSpec,
     ItemResult,
     Method,
+    NoScoreReason,
     NoteTemplate,
 )
 from summarize.call_card import build_call_card
@@ -38,7 +39,7 @@ from summarize.llm.base import LLMBackend
 from summarize.metrics import measure
 from summarize.prompt import build_prompt
 from summarize.rules import RuleDecision, decide_by_rules
-from summarize.scorecard import build_scorecard, item_result, no_score_reason, unscored
+from summarize.scorecard import build_scorecard, item_result, missing_side, no_score_reason, one_sided, unscored
 from summarize.sections import fill_sections, section_requests
 from summarize.signals import detect_signals
 from summarize.summary import gated_summary
@@ -120,6 +121,8 @@ def analyze(
     (`summarize.call_card`, built from all of these) with its text, or the LLM's text where it passes
     `summarize.summary_gate`.
     """
+    # IVR menus, voicemail greetings and hold music are voices, not people: no talk time, nothing to score.
+    conversation = conversation.people_only()
     language = summary_language or conversation.language
     metrics = measure(conversation)
     decisions = decide_by_rules(conversation, script, metrics)
@@ -178,12 +181,19 @@ def analyze(
         logger.info("call %s: dropped %d LLM claims whose quotes are not in the transcript", call.call_id, dropped)
 
     unscorable = no_score_reason(conversation)
-    if unscorable is not None:
+    missing = missing_side(conversation)
+    if missing is not None and unscorable != NoScoreReason.no_speech:
+        scorecard = one_sided(script, [results[item.id] for item in script.items()], missing)
+    elif unscorable is not None:
         scorecard = unscored(script, unscorable)
     else:
         scorecard = build_scorecard(script, [results[item.id] for item in script.items()])
     proposals = [*rule_proposals, *llm_proposals]
-    signals = [] if unscorable else detect_signals(conversation, scorecard, proposals, script=script, language=language)
+    signals = (
+        []
+        if unscorable or missing
+        else detect_signals(conversation, scorecard, proposals, script=script, language=language)
+    )
     card = build_call_card(conversation, scorecard, proposals, signals, language)
     summary = gated_summary(card, summary_answer, conversation, language, call.call_id).model_copy(
         update={

@@ -6,6 +6,9 @@ decided yes or no; percent = 100 · score / max_score (None when nothing was dec
 answered 'no' sets percent to 0. decided_share = items decided yes/no over applicable items (all but N/A); a call
 whose items are all N/A has nothing left undecided, so its share is 1. A call with no speech, or where one side never
 speaks (a missed call, ring tones, voicemail), is not scored at all: every item not determined, `no_score_reason` set.
+A one-sided recording (only one side recorded: `Conversation.one_sided`) is scored on the recorded side's words; the
+items that need the missing side (its words, both sides' dialogue or talk metrics, the customer's words that make an
+item apply) are not determined, with a note saying that side was not recorded.
 """
 
 from collections.abc import Sequence
@@ -127,6 +130,50 @@ def no_score_reason(conversation: Conversation) -> NoScoreReason | None:
     if words[Role.customer] < MIN_SIDE_WORDS:
         return NoScoreReason.customer_silent
     return None
+
+
+ONE_SIDED_NOTES = {
+    Role.rep: "one-sided recording: the rep's side was not recorded",
+    Role.customer: "one-sided recording: the customer's side was not recorded",
+}
+
+
+def missing_side(conversation: Conversation) -> Role | None:
+    """The side a one-sided recording lacks, if it is one."""
+    if not conversation.one_sided:
+        return None
+    present = set(conversation.roles.values())
+    for side, other in ((Role.rep, Role.customer), (Role.customer, Role.rep)):
+        if side not in present and other in present:
+            return side
+    return None
+
+
+def _needs(item: ScriptItem, side: Role) -> bool:
+    return (
+        item.speaker == side
+        or item.metric is not None
+        or item.dialogue is not None
+        or (side == Role.customer and bool(item.applies_if))
+    )
+
+
+def one_sided(script: CallScript, results: Sequence[ItemResult], missing: Role) -> Scorecard:
+    """A one-sided recording's scorecard: items that need the `missing` side not determined, the rest as decided."""
+    items = {item.id: item for item in script.items()}
+    kept = [
+        item_result(
+            items[result.item_id],
+            result.section_id,
+            Answer.not_determined,
+            DecisionSource.none,
+            note=ONE_SIDED_NOTES[missing],
+        )
+        if _needs(items[result.item_id], missing)
+        else result
+        for result in results
+    ]
+    return build_scorecard(script, kept)
 
 
 def unscored(script: CallScript, reason: NoScoreReason) -> Scorecard:

@@ -23,6 +23,8 @@ from pipeline.models_cache import starter_embedding_checkpoint, starter_segmenta
 
 DATA = Path(__file__).parents[1] / "data"
 MAX_DER = 0.08
+BOUNDED_DER = 0.056
+"""The sample's DER when the speaker count was bounded to 1-2; the hinted count must keep it (within 0.005)."""
 MIN_WORDS_RIGHT = 0.90
 
 
@@ -89,6 +91,7 @@ def test_starter_diarizer_finds_both_speakers_of_the_sample(sample_call):
     assert conversation.method == "diarization"
     assert sorted(hypothesis.labels()) == ["speaker_1", "speaker_2"]
     assert der <= MAX_DER, f"DER {der:.3f}"
+    assert abs(der - BOUNDED_DER) <= 0.005, f"DER {der:.4f}"
     starts = [turn[0] for turn in conversation.turns]
     assert starts == sorted(starts)
 
