@@ -1,7 +1,8 @@
 """Validating the proposals of one call against the team's field schema before a rep sees them.
 
 Every proposal is coerced to its field's type (`crm_fill.coerce`); what does not fit, names no field of the schema,
-or loses to a better proposal for a single-valued field comes back as a RejectedValue with the reason.
+or loses to a better proposal for a single-valued field comes back as a RejectedValue with the reason; so does a
+date sooner after the call than the field's `min_days_after_call` allows.
 For a single-valued field the kept proposal is the rule's over the LLM's (rules quote what was said), then the more
 confident, then the later said (customers correct themselves); proposals with the same value are merged first.
 For a `multiple` field all values are merged into one list, rule values first in the order they were said, each
@@ -10,6 +11,7 @@ listed once.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from crm_fill.coerce import InvalidValue, coerce_value
 from models import CallInfo, FieldProposal, FieldSchema, FieldSpec
@@ -64,6 +66,14 @@ def _pick_single(spec: FieldSpec, proposals: Sequence[FieldProposal]) -> tuple[F
     return best, superseded
 
 
+def _too_soon(value: object, spec: FieldSpec, call: CallInfo) -> bool:
+    """Whether a date falls inside the field's `min_days_after_call` (a date of the call's own week)."""
+    reference = call.reference_time()
+    if not spec.min_days_after_call or reference is None or not isinstance(value, date):
+        return False
+    return value < reference.date() + timedelta(days=spec.min_days_after_call)
+
+
 def normalize_proposals(
     proposals: Sequence[FieldProposal], schema: FieldSchema, call: CallInfo
 ) -> tuple[list[FieldProposal], list[RejectedValue]]:
@@ -82,6 +92,10 @@ def normalize_proposals(
             value = coerce_value(proposal.value, spec, reference, call.language)
         except InvalidValue as exc:
             rejected.append(RejectedValue(proposal.field, proposal.value, str(exc)))
+            continue
+        if _too_soon(value, spec, call):
+            reason = f"{value} is less than {spec.min_days_after_call} days after the call"
+            rejected.append(RejectedValue(proposal.field, proposal.value, reason))
             continue
         valid.setdefault(spec.name, []).append(proposal.model_copy(update={"value": value}))
     kept: list[FieldProposal] = []

@@ -31,6 +31,7 @@ class Extractor(StrEnum):
     agreed_date = "agreed_date"
     decision_maker = "decision_maker"
     organizations = "organizations"
+    deal_stage = "deal_stage"
 
 
 class FieldSpec(BaseModel):
@@ -63,6 +64,12 @@ class FieldSpec(BaseModel):
     )
     catalogue: bool = Field(
         default=False, description="The team's product catalogue adds its products and synonyms as known values."
+    )
+    min_days_after_call: int = Field(
+        default=0,
+        ge=0,
+        description="A date field's values less than this many days after the call are not proposed: a deal's "
+        "close is not the date of next Thursday's meeting.",
     )
 
     def title_in(self, language: str) -> str:

@@ -13,6 +13,7 @@ said it (source "rule"). Confidence per extractor:
 | agreed_date | a date the rep offered and the customer accepted (see `summarize.agreed_dates`) | 0.5–0.85 |
 | decision_maker | a role and name as said (see `summarize.extract_people`), or a phrase's value | 0.7–0.9 |
 | organizations | organisations named as used or considered (see `summarize.extract_orgs`) | 0.7–0.85 |
+| deal_stage | `closed_lost` after a refusal, `proposal` after a rep's price (see `summarize.deal_stage`) | 0.85, 0.6 |
 | name | the name after "my name is", "меня зовут" (0.9), "this is" (0.7), a reply to "your name" (0.8) | 0.7–0.9 |
 | identifier | a token of four or more characters with a digit ("cminh730"), read where the field's cue is | 0.85 |
 | phrases | the value whose phrase was said (negated mentions do not count) | 0.85; 0.6 when only the rep said it |
@@ -40,6 +41,7 @@ from dataclasses import dataclass
 
 from models import Conversation, Evidence, Extractor, FieldProposal, FieldSchema, FieldSpec, Role, Utterance
 from summarize.agreed_dates import agreed_dates
+from summarize.deal_stage import suggested_stage
 from summarize.extract_contacts import answered_name, find_emails, find_identifiers, find_names, find_phones
 from summarize.extract_dates import find_dates
 from summarize.extract_money import amount_confidence, total_amounts
@@ -332,6 +334,9 @@ def extract_fields(conversation: Conversation, schema: FieldSchema, language: st
             found = _from_phrases(utterances, spec, language)
         elif spec.extractor == Extractor.agreed_date:
             found = _agreed(conversation, cue_offsets)
+        elif spec.extractor == Extractor.deal_stage:
+            stage = suggested_stage(conversation, language, spec.allowed_values)
+            found = [_Found(stage.value, stage.confidence, stage.evidence)] if stage else []
         elif spec.extractor == Extractor.decision_maker:
             found = _beside_phrases(
                 _from_phrases(utterances, spec, language), _from_text(utterances, cued, spec, language)

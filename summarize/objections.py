@@ -22,6 +22,7 @@ from models.script import ItemExamples
 from summarize.meaning import best_candidate, language_of, span_text, windows
 from summarize.meaning_model import Words, closeness, shared_words, words_of
 from summarize.metrics import count_questions
+from summarize.objection_kinds import meant_objections
 from summarize.phrases import find_phrases
 from summarize.signal_words import OBJECTION_PHRASES
 from summarize.text import normalize, tokenize
@@ -69,6 +70,7 @@ def raised_objections(conversation: Conversation, triggers: Sequence[str], after
         and (after is None or utterance.start >= after)
         and _said_in_any_order(utterance, longer, language)
     }
+    raised |= set(meant_objections(utterances, language, after))
     return sorted(raised)
 
 

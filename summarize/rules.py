@@ -74,9 +74,10 @@ def _trigger(conversation: Conversation, item: ScriptItem) -> tuple[bool | None,
     if not item.applies_if or not phrases:
         return None, None
     match = _heard(conversation, phrases, Role.customer, None)
-    if match is None and item.dialogue == Dialogue.objection:
+    if item.dialogue == Dialogue.objection:
+        # The first objection by phrase or by meaning: one said in other words before a listed phrase counts too.
         raised = raised_objections(conversation, phrases)
-        if raised:
+        if raised and (match is None or raised[0] < match.utterance_index):
             utterance = conversation.utterances[raised[0]]
             match = PhraseMatch("", raised[0], utterance.start, utterance.end, utterance.text.strip(), negated=False)
     return match is not None, match

@@ -8,6 +8,7 @@ reads differently come first:
 - the end, beginning or middle of this or next (working) week, month, quarter or year, or of a named month
   ("end of next month", "до конца месяца", "в начале апреля"): the period's last, first or middle day (the 15th of
   a month);
+- a month alone: "в октябре", "in October" is its last day, "к октябрю", "до октября", "by October" its first;
 - ordinal words become digits ("the first of April", "пятнадцатого марта").
 Everything else goes to dateparser (English and Russian, future dates preferred, dotted dates day-first).
 Without the call's date only expressions that name day, month and year are accepted.
@@ -35,6 +36,12 @@ _PERIOD = re.compile(
 )
 _MONTH_PART = re.compile(
     rf"^(?:the\s+)?{_PART}\w*\s+(?:of\s+)?(?P<month>{MONTH_STEMS})[a-zа-я]*\.?$",
+    re.IGNORECASE,
+)
+# A month with a preposition and no day: "в октябре" / "in October" is by the month's end, "к октябрю" / "до
+# октября" / "by October" by its start.
+_MONTH_ONLY = re.compile(
+    rf"^(?P<prep>in|by|until|till|before|в|во|к|ко|до)\s+(?P<month>{MONTH_STEMS})[a-zа-я]*\.?$",
     re.IGNORECASE,
 )
 _DAYS_AHEAD = {
@@ -127,6 +134,11 @@ def _by_rule(text: str, today: date) -> date | None:
         ahead = 1 if (match["which"] or "").startswith(("next", "следующ", "будущ")) else 0
         first, last = _period_bounds(match["period"], today, ahead)
         return _part_of(match["part"], first, last)
+    if match := _MONTH_ONLY.match(lowered):
+        month = MONTHS[match["month"]]
+        year = today.year + (1 if month < today.month else 0)
+        part = "конц" if match["prep"] in {"in", "в", "во"} else "начал"
+        return _part_of(part, date(year, month, 1), date(year, month, monthrange(year, month)[1]))
     if match := _MONTH_PART.match(lowered):
         month = MONTHS[match["month"]]
         year = today.year + (1 if month < today.month else 0)

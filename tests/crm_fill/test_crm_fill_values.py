@@ -50,6 +50,11 @@ MOSCOW = CallInfo(started_at=STARTED, timezone="Europe/Moscow", language="ru")
         (MOSCOW, "через две недели", date(2025, 3, 5)),
         (MOSCOW, "03.04.2025", date(2025, 4, 3)),
         (MOSCOW, "2025-03-15", date(2025, 3, 15)),
+        (MOSCOW, "в октябре", date(2025, 10, 31)),
+        (MOSCOW, "к октябрю", date(2025, 10, 1)),
+        (MOSCOW, "в январе", date(2026, 1, 31)),
+        (LOS_ANGELES, "in October", date(2025, 10, 31)),
+        (LOS_ANGELES, "by October", date(2025, 10, 1)),
     ],
 )
 def test_dates_resolve_against_the_call(schema, call, said, expected):
@@ -77,6 +82,22 @@ def test_without_a_call_date_relative_dates_are_rejected_and_absolute_kept(schem
     assert [(item.field, item.value) for item in kept] == [("expected_close_date", date(2025, 3, 15))]
     assert {item.value for item in rejected} == {"next Tuesday", "15 марта"}
     assert all("relative" in item.reason and "unknown" in item.reason for item in rejected)
+
+
+def test_a_close_date_in_the_call_week_is_rejected_as_the_next_meeting(schema):
+    proposals = [
+        proposal("expected_close_date", "в пятницу", confidence=0.6, at=9.0),
+        proposal("expected_close_date", "до конца марта", confidence=0.6, at=3.0),
+        proposal("next_step_date", "в пятницу", at=9.0),
+    ]
+    kept, rejected = normalize_proposals(proposals, schema, MOSCOW)
+    assert [(item.field, item.value) for item in kept] == [
+        ("expected_close_date", date(2025, 3, 31)),
+        ("next_step_date", date(2025, 2, 21)),
+    ]
+    assert rejected == [
+        RejectedValue("expected_close_date", "в пятницу", "2025-02-21 is less than 7 days after the call")
+    ]
 
 
 def test_words_that_are_no_date_are_rejected(schema):
