@@ -61,13 +61,13 @@ def process_one(runtime: Runtime, path: Path, **options: str) -> CallResult:
 
 
 @pytest.fixture(scope="session")
-def mono_result(runtime: Runtime, data_dir: Path) -> CallResult:
-    return process_one(runtime, data_dir / "pyannote_sample.wav", language="en")
+def mono_result(rules_runtime: Runtime, data_dir: Path) -> CallResult:
+    return process_one(rules_runtime, data_dir / "pyannote_sample.wav", language="en")
 
 
 @pytest.fixture(scope="session")
-def stereo_result(runtime: Runtime, data_dir: Path) -> CallResult:
-    return process_one(runtime, data_dir / "fw_stereo_diarization.wav", channels="agent=1,customer=0")
+def stereo_result(rules_runtime: Runtime, data_dir: Path) -> CallResult:
+    return process_one(rules_runtime, data_dir / "fw_stereo_diarization.wav", channels="agent=1,customer=0")
 
 
 @pytest.fixture(scope="session")
