@@ -12,10 +12,10 @@ changed that day, as the snapshot pass stores it; a snapshot run is recorded per
 Measured (median and 95th percentile of `--requests` runs each, after one warm-up), for one team and for the whole
 company: the forecast as of a day (per-category sums), the waterfall between two days a week apart (close period:
 the quarter), the forecast trend over 90 days and over a year; through the app (FastAPI's TestClient, a logged-in
-browser session) the waterfall and trend pages as a head of sales (one team) and as an admin (all). Then the nightly
-snapshot pass over every deal after a day's churn (2 % of deals changed), and a second pass the same day (nothing
-to do). Storage: the snapshot table's rows and size beside what a row per deal per day would take. Target: median
-under 300 ms.
+browser session) the waterfall, trend, KPI and forecast pages as a head of sales (one team) and as an admin (all).
+Then the nightly snapshot pass over every deal after a day's churn (2 % of deals changed), and a second pass the
+same day (nothing to do). Storage: the snapshot table's rows and size beside what a row per deal per day would
+take. Target: median under 300 ms.
 
 `.venv/bin/python -m benchmarks.forecast_bench [--deals 50000] [--requests 20]`; `--quick` for 2,000 deals.
 Not while service-mode tests run: same PostgreSQL port.
@@ -279,6 +279,8 @@ def main() -> None:
             for name, path in (
                 ("/app/pipeline/waterfall (a week)", f"/app/pipeline/waterfall?{query}"),
                 ("/app/pipeline/trend (90 days)", f"/app/pipeline/trend?to={end}"),
+                ("/app/pipeline/kpis (this quarter)", "/app/pipeline/kpis"),
+                ("/app/pipeline/forecast (this quarter)", "/app/pipeline/forecast"),
             ):
                 median, p95 = timed(client, path, args.requests)
                 print(f"{name:40} {viewer:8} {median:10.1f} {p95:8.1f}")
