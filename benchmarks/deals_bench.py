@@ -35,6 +35,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import insert
+from sqlalchemy.orm import Session
 
 from benchmarks.report import load_average, machine
 from benchmarks.team_view import PASSWORD, logged_in, postgres, timed
@@ -81,24 +82,31 @@ def _copy(conn: psycopg.Connection[Any], table: str, columns: tuple[str, ...], r
             copy.write_row(row)
 
 
+def teams_and_reps(session: Session, **team: str) -> list[tuple[int, int, int]]:
+    """`TEAMS` teams of `REPS_PER_TEAM` reps, each rep mapped by hand to an amoCRM user; returns (rep, team, CRM
+    user) ids."""
+    reps: list[tuple[int, int, int]] = []
+    for t in range(TEAMS):
+        team_id = session.execute(
+            insert(Team).values(name=f"Team {t + 1}", vocabulary=[], crm={}, **team).returning(Team.id)
+        ).scalar_one()
+        for n in range(REPS_PER_TEAM):
+            rep_id = session.execute(
+                insert(Rep).values(name=f"Rep {t + 1}-{n + 1}", team_id=team_id).returning(Rep.id)
+            ).scalar_one()
+            user = CRMUser(crm="amocrm", external_id=str(500 + len(reps)), name=f"Менеджер {t + 1}-{n + 1}")
+            user.rep_id, user.mapped_by = rep_id, "hand"
+            session.add(user)
+            session.flush()
+            reps.append((rep_id, team_id, user.id))
+    return reps
+
+
 def _directory(runtime: Runtime) -> tuple[list[tuple[int, int, int]], int, dict[str, int], int]:
     """Teams, reps, their CRM users, the pipeline and a recording; returns (rep, team, CRM user) triples, the
     pipeline's id, stage ids by CRM id and the recording's id."""
     with runtime.db.session() as session:
-        reps: list[tuple[int, int, int]] = []
-        for t in range(TEAMS):
-            team_id = session.execute(
-                insert(Team).values(name=f"Team {t + 1}", vocabulary=[], crm={}).returning(Team.id)
-            ).scalar_one()
-            for n in range(REPS_PER_TEAM):
-                rep_id = session.execute(
-                    insert(Rep).values(name=f"Rep {t + 1}-{n + 1}", team_id=team_id).returning(Rep.id)
-                ).scalar_one()
-                user = CRMUser(crm="amocrm", external_id=str(500 + len(reps)), name=f"Менеджер {t + 1}-{n + 1}")
-                user.rep_id, user.mapped_by = rep_id, "hand"
-                session.add(user)
-                session.flush()
-                reps.append((rep_id, team_id, user.id))
+        reps = teams_and_reps(session)
         pipeline = CRMPipeline(crm="amocrm", external_id="1", name="Продажи")
         session.add(pipeline)
         session.flush()

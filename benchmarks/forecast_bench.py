@@ -33,11 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import insert, text
+from sqlalchemy import text
 
+from benchmarks.deals_bench import teams_and_reps
 from benchmarks.report import load_average, machine
 from benchmarks.team_view import PASSWORD, logged_in, postgres, timed
-from pipeline.db import CRMPipeline, CRMStage, CRMUser, Rep, Team
+from pipeline.db import CRMPipeline, CRMStage
 from pipeline.db.snapshots import OPEN_END
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
@@ -47,7 +48,7 @@ from services.pipeline_review.snapshot_pass import snapshot_pass
 from services.pipeline_review.trend import forecast_trend
 from services.pipeline_review.waterfall import Scope, waterfall
 
-TEAMS, REPS_PER_TEAM, DAYS = 5, 10, 730
+DAYS = 730
 TODAY = date(2026, 12, 6)
 FIRST_DAY = TODAY - timedelta(days=DAYS - 1)
 # CRM stage id -> name, outcome, probability, forecast category.
@@ -70,22 +71,7 @@ def _directory(runtime: Runtime) -> tuple[list[tuple[int, int, int]], int, dict[
     """Teams, reps mapped to CRM users, the pipeline; returns (rep, team, CRM user) triples, the pipeline's id and
     stage ids by CRM id."""
     with runtime.db.session() as session:
-        reps: list[tuple[int, int, int]] = []
-        for t in range(TEAMS):
-            team_id = session.execute(
-                insert(Team)
-                .values(name=f"Team {t + 1}", vocabulary=[], crm={}, timezone="Europe/Moscow")
-                .returning(Team.id)
-            ).scalar_one()
-            for n in range(REPS_PER_TEAM):
-                rep_id = session.execute(
-                    insert(Rep).values(name=f"Rep {t + 1}-{n + 1}", team_id=team_id).returning(Rep.id)
-                ).scalar_one()
-                user = CRMUser(crm="amocrm", external_id=str(500 + len(reps)), name=f"Менеджер {t + 1}-{n + 1}")
-                user.rep_id, user.mapped_by = rep_id, "hand"
-                session.add(user)
-                session.flush()
-                reps.append((rep_id, team_id, user.id))
+        reps = teams_and_reps(session, timezone="Europe/Moscow")
         pipeline = CRMPipeline(crm="amocrm", external_id="1", name="Продажи")
         session.add(pipeline)
         session.flush()

@@ -75,28 +75,26 @@ def _written(subject: Subject, comment_id: int) -> Response:
     return RedirectResponse(f"{subject.path}#comment-{comment_id}", status_code=303)
 
 
-@router.post("/app/calls/{call_id}/comments")
-def comment_on_call(
-    call_id: str, viewer: PageViewer, runtime: RuntimeDep, session: SessionDep, text: CommentText
-) -> Response:
-    subject = visible_subject(session, viewer, call_id=call_id)
+def _comment(subject: Subject, viewer: PageViewer, runtime: RuntimeDep, session: SessionDep, text: str) -> Response:
     try:
         written = add_comment(session, viewer_user(session, viewer), subject, text, redactor_for(runtime.settings))
     except CommentRefused as exc:
         raise refused(viewer, exc) from None
     return _written(subject, written.comment.id)
+
+
+@router.post("/app/calls/{call_id}/comments")
+def comment_on_call(
+    call_id: str, viewer: PageViewer, runtime: RuntimeDep, session: SessionDep, text: CommentText
+) -> Response:
+    return _comment(visible_subject(session, viewer, call_id=call_id), viewer, runtime, session, text)
 
 
 @router.post("/app/deals/{deal_id}/comments")
 def comment_on_deal(
     deal_id: int, viewer: PageViewer, runtime: RuntimeDep, session: SessionDep, text: CommentText
 ) -> Response:
-    subject = visible_subject(session, viewer, deal_id=deal_id)
-    try:
-        written = add_comment(session, viewer_user(session, viewer), subject, text, redactor_for(runtime.settings))
-    except CommentRefused as exc:
-        raise refused(viewer, exc) from None
-    return _written(subject, written.comment.id)
+    return _comment(visible_subject(session, viewer, deal_id=deal_id), viewer, runtime, session, text)
 
 
 def _own_subject(session: Session, viewer: Viewer, comment_id: int) -> Subject:
