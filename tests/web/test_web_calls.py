@@ -26,6 +26,8 @@ def world(tmp_path: Path):
     runtime = embedded_runtime(tmp_path)
     people = add_people(runtime)
     now = datetime.now(UTC)
+    # Halfway through today, so the date filters see it as today even just after midnight.
+    earlier_today = now - (now - now.replace(hour=0, minute=0, second=0, microsecond=0)) / 2
     calls = {
         "a_old": add_scored_call(runtime, rep_id=people.rep_a, team_id=people.team_a, created_at=now - timedelta(2)),
         "a_new": add_scored_call(
@@ -33,7 +35,7 @@ def world(tmp_path: Path):
             rep_id=people.rep_a,
             team_id=people.team_a,
             customer_said=f"{XSS} мой номер +7 916 123-45-67",
-            created_at=now - timedelta(hours=1),
+            created_at=earlier_today,
         ),
         "b": add_scored_call(runtime, rep_id=people.rep_b, team_id=people.team_b, created_at=now),
     }
