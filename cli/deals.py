@@ -115,6 +115,9 @@ def deals_risks() -> None:
         f"{counts.deals} open deals checked: {counts.at_risk} at risk, {counts.new_risks} new risks, "
         f"{counts.cleared} cleared, {counts.events} deal.at_risk events"
     )
+    if counts.failed:
+        # Each failure is logged with its deal; the other deals were checked and saved.
+        raise fail(f"{len(counts.failed)} deals could not be checked (see the log): ids {counts.failed[:20]}")
 
 
 @deals.command("settings")

@@ -80,8 +80,7 @@ def changed_deals(runtime: Runtime, connection_id: int, changed: list[str], dele
 
 
 def risk_pass(runtime: Runtime, now: datetime | None = None, *, notify: bool = True) -> PassCounts:
-    with runtime.db.session() as session:
-        counts = run_risk_pass(session, now)
+    counts = run_risk_pass(runtime.db, now)
     if counts.events and notify:
         send_publish(runtime, None)
     return counts

@@ -168,3 +168,32 @@ def test_the_pass_sends_deal_at_risk_once_per_new_risk_and_clears_gone_ones(tmp_
     with runtime.db.session() as session:
         assert run_risk_pass(session, NOW).cleared == 1, "a lost deal carries no risks"
         assert session.scalars(select(DealRisk)).all() == []
+
+
+def test_a_deal_that_breaks_its_check_is_logged_and_the_others_are_still_checked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    runtime = deal_runtime(tmp_path)
+    add_pipeline(runtime)
+    deals = {name: add_deal(runtime, name) for name in ("A", "B", "C", "D")}
+    _good(runtime, deals["B"], 20)
+    assert run_risk_pass(runtime.db, NOW).new_risks == 4, "no activity on all four"
+    for name in ("A", "C", "D"):
+        _good(runtime, deals[name], 1, competitors_mentioned=(["Битрикс24"], "approved", "смотрим Битрикс24", 50.0))
+    # A quote's start stored as a clock reading instead of seconds: the competitor risk's evidence cannot hold it.
+    _good(runtime, deals["B"], 1, competitors_mentioned=(["Globex"], "approved", "смотрим Globex", "0:50"))
+    with caplog.at_level("ERROR", logger="services.deals.risk_pass"):
+        counts = run_risk_pass(runtime.db, NOW, batch=2)
+    assert counts.failed == [deals["B"]] and counts.deals == 4 and counts.events == 3
+    with runtime.db.session() as session:
+        kinds = {
+            name: set(session.scalars(select(DealRisk.kind).where(DealRisk.deal_id == deal)))
+            for name, deal in deals.items()
+        }
+        events = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "deal.at_risk")).all()
+    assert kinds == {"A": {"competitor"}, "B": {"no_activity"}, "C": {"competitor"}, "D": {"competitor"}}, (
+        "the deals before and after the broken one get their risks; the broken one keeps the risks it had"
+    )
+    assert sorted(event.payload["external_id"] for event in events) == ["A", "A", "B", "C", "C", "D", "D"]
+    [failure] = [record for record in caplog.records if getattr(record, "deal_id", None) == deals["B"]]
+    assert f"deal {deals['B']} (amocrm B)" in failure.getMessage() and failure.exc_info is not None

@@ -17,12 +17,14 @@ from services.deals.linking import link_by_hand, phone_candidates, unlink_by_han
 from services.deals.views import MOMENT_FIELDS, deal_page, deals_at_risk, deals_scope
 from web.auth import Viewer
 from web.deps import PageViewer, RuntimeDep, SessionDep
-from web.pages import deals_admin
+from web.pages import deals_admin, deals_risk_settings
 from web.pages.collab_context import deal_collab
 from web.pages.render import render
 
 router = APIRouter(include_in_schema=False)
 router.include_router(deals_admin.router)
+# Before /app/deals/{deal_id}, which would otherwise take /app/deals/risk-settings for a deal id.
+router.include_router(deals_risk_settings.router)
 
 
 def _scope(viewer: Viewer) -> ColumnElement[bool] | None:

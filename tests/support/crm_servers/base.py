@@ -58,6 +58,8 @@ class CRMServer:
     def __init__(self) -> None:
         self.lock = threading.RLock()
         self.seen: list[tuple[str, str]] = []
+        # When each request arrived (time.monotonic() on the server's side) and its path: rate limits are checked here.
+        self.arrivals: list[tuple[float, str]] = []
         self.faults: deque[Fault] = deque()
         self._httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self._httpd.daemon_threads = True
@@ -87,6 +89,7 @@ class CRMServer:
 
     def dispatch(self, request: Request) -> Answer:
         with self.lock:
+            self.arrivals.append((time.monotonic(), request.path))
             self.seen.append((request.method, request.path))
             for fault in list(self.faults):
                 if fault.path_part in request.path:

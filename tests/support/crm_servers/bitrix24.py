@@ -55,6 +55,7 @@ class Bitrix24Server(CRMServer):
         self.refreshes = 0
         self.bucket, self.drain_per_s = bucket, drain_per_s
         self._level, self._drained = 0.0, time.monotonic()
+        self.refused = 0  # requests answered QUERY_LIMIT_EXCEEDED
         self.page_size = 50
         self.categories: list[dict[str, Any]] = []  # {"id", "name", "sort"}; the default category 0 is implied
         self.stages: dict[str, list[dict[str, Any]]] = {}  # by ENTITY_ID: DEAL_STAGE, DEAL_STAGE_<category>
@@ -98,6 +99,7 @@ class Bitrix24Server(CRMServer):
             self._level = max(0.0, self._level - (now - self._drained) * self.drain_per_s)
             self._drained = now
             if self._level + 1 > self.bucket:
+                self.refused += 1
                 return error(503, "QUERY_LIMIT_EXCEEDED", "Too many requests")
             self._level += 1
             if len(parts) == 4 and parts[0] == "rest":

@@ -4,14 +4,16 @@ up to the 10,000-result cap), batch reads with property history, archived deals 
 
 Answers follow HubSpot's documentation: objects as `{"id", "properties", "createdAt", "updatedAt", "archived"}`,
 errors as `{"status": "error", "message", "correlationId", "category"}` (VALIDATION_ERROR, OBJECT_NOT_FOUND,
-EXPIRED_AUTHENTICATION), and 429 with `"errorType": "RATE_LIMIT"` and a `policyName`. Property values are
-checked against their definitions: enumeration options, dates as YYYY-MM-DD or midnight-UTC milliseconds,
-booleans as true/false, numbers as numbers.
+EXPIRED_AUTHENTICATION), and 429 with `"errorType": "RATE_LIMIT"` and a `policyName` (SECONDLY, past
+`per_second`). Property values are checked against their definitions: enumeration options, dates as YYYY-MM-DD or
+midnight-UTC milliseconds, booleans as true/false, numbers as numbers.
 """
 
 import re
 import secrets
+import time
 import uuid
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,6 +47,11 @@ class HubSpotServer(CRMServer):
         self.archived: dict[str, dict[str, Any]] = {}
         self.search_cap = 10_000
         self.broken_after: str | None = None  # the search page from this `after` answers 500
+        # The account's SECONDLY policy: at most this many API requests in any second (None: no limit); each request
+        # beyond it is answered 429 and counted in `refused`.
+        self.per_second: int | None = None
+        self.refused = 0
+        self._recent: deque[float] = deque()
 
     def put_deal(self, deal_id: str, at: datetime, **properties: str) -> None:
         """Add or change a deal as HubSpot would: hs_lastmodifieddate moves and each changed value is versioned."""
@@ -69,6 +76,10 @@ class HubSpotServer(CRMServer):
         if request.path == "/oauth/v1/token" and request.method == "POST":
             return self._token(request.form())
         with self.lock:
+            if self._over_limit():
+                self.refused += 1
+                message = "You have reached your secondly limit."
+                return hub_error(429, "RATE_LIMITS", message, errorType="RATE_LIMIT", policyName="SECONDLY")
             if bearer(request) != self.access_token:
                 return hub_error(
                     401, "EXPIRED_AUTHENTICATION", "The OAuth token used to make this call expired 2 minute(s) ago."
@@ -99,6 +110,17 @@ class HubSpotServer(CRMServer):
             if listed is not None:
                 return listed
         return hub_error(404, "OBJECT_NOT_FOUND", f"no route {request.method} {request.path}")
+
+    def _over_limit(self) -> bool:
+        if self.per_second is None:
+            return False
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= self.per_second:
+            return True
+        self._recent.append(now)
+        return False
 
     def _token(self, form: dict[str, str]) -> Answer:
         with self.lock:
