@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from crm_fill.adapters.base import CallLog, CRMAdapter
 from crm_fill.adapters.errors import (
@@ -44,7 +44,10 @@ class HubSpotConnection(BaseModel):
     refresh_token: SecretStr | None = None
     client_id: str | None = None
     client_secret: SecretStr | None = None
-    requests_per_s: float = 10.0
+    requests_per_s: float = Field(
+        default=9.0, description="With the burst, at most 95 requests in any 10 s: under the 100 of the smallest plans."
+    )
+    burst: int = Field(default=5, ge=1)
 
 
 class HubSpotAdapter(CRMAdapter):
@@ -62,8 +65,7 @@ class HubSpotAdapter(CRMAdapter):
         super().__init__(field_map)
         self.connection = connection
         self.on_tokens = on_tokens
-        rate = connection.requests_per_s
-        self.http = http or CRMHttp(self.crm, limiters(connection.api_url, rate, max(1, int(rate))))
+        self.http = http or CRMHttp(self.crm, limiters(connection.api_url, connection.requests_per_s, connection.burst))
         self._base = connection.api_url.rstrip("/")
 
     def __repr__(self) -> str:
