@@ -5,7 +5,7 @@ import logging
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ import pipeline
 from cli import audit, catalogue, crm, deals, directory, keys, pipeline_review, scheduler, service, users
 from cli.output import err, fail, report_error
 from pipeline import logs
+
+if TYPE_CHECKING:
+    from pipeline.runtime import Runtime
 
 os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
 
@@ -165,10 +168,21 @@ def migrate() -> None:
 def prepare_models(
     llm: Annotated[bool, typer.Option(help="Also prepare the language model.")] = True,
 ) -> None:
-    """Unpack the configured models into the cache now, so the first call is not slowed by it."""
+    """Unpack the configured models into the cache now, so the first call is not slowed by it. The Russian
+    recognisers (the deployment's and each team's) are opened first: weights missing where a setting points fail
+    the command at once, naming the setting or the path."""
+    from models.errors import CallintelError
     from pipeline.runtime import default_runtime
 
-    engines = default_runtime().engines
+    runtime = default_runtime()
+    engines = runtime.engines
+    for name in _russian_recognisers(runtime):
+        with err.status(f"preparing the Russian recogniser {name}"):
+            try:
+                recogniser = engines.recogniser(name)
+            except CallintelError as exc:
+                raise fail(str(exc), 1) from exc
+        err.print(f"Russian recogniser {name}: {recogniser.name}", highlight=False, soft_wrap=True)
     with err.status("preparing speech recognition model"):
         engines.asr  # noqa: B018 - loading is the point
     with err.status("preparing diarization pipeline"):
@@ -177,6 +191,21 @@ def prepare_models(
         with err.status("preparing language model"):
             engines.llm  # noqa: B018
     err.print("models ready")
+
+
+def _russian_recognisers(runtime: "Runtime") -> list[str]:
+    """The recognisers other than the default Whisper that Russian calls may go to: the deployment's setting, then
+    the teams' own choices (when the database has teams)."""
+    from sqlalchemy import inspect, select
+
+    from pipeline.db import Team
+    from pipeline.engines import WHISPER
+
+    names = [runtime.settings.asr_russian_recogniser]
+    if inspect(runtime.db.engine).has_table(Team.__tablename__):
+        with runtime.db.session() as session:
+            names += session.scalars(select(Team.recogniser).where(Team.recogniser.is_not(None)).order_by(Team.id))
+    return [name for name in dict.fromkeys(names) if name and name != WHISPER]
 
 
 app.add_typer(service.app)

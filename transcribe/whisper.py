@@ -120,6 +120,11 @@ class FasterWhisperBackend:
             "hotwords": prompt if self.bias is BiasMode.hotwords else None,
             "initial_prompt": prompt if self.bias is BiasMode.prompt else None,
         }
+        if options["hotwords"]:
+            # faster-whisper gives the hotwords and the text decoded so far up to 223 tokens each: together they can
+            # fill Whisper's 448-token context, leaving a window's own text too few tokens (it is cut short) or none
+            # (decoding fails). The hotwords take the place of the text decoded so far.
+            options["condition_on_previous_text"] = False
         # The language is detected here rather than inside faster-whisper, which fails on audio where the VAD finds
         # no speech.
         if self._batched is None and self.decoding.hallucination_silence_threshold is None:

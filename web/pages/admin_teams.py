@@ -1,6 +1,7 @@
 """Admin: teams and the settings their calls are analysed with, saved through `pipeline.directory.save_team`
-(which checks the script, field schema, summary template, time zone and language). An emptied setting goes back
-to the deployment's default."""
+(which checks the script, field schema, summary template, time zone, language and recogniser). An emptied setting
+goes back to the deployment's default. The recogniser for a team's Russian calls is chosen among those this
+deployment can load (Whisper always; GigaAM and T-one once their weights are set)."""
 
 import re
 from typing import Annotated, Any
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from crm_fill.schema import SCHEMAS_DIR
 from pipeline.db import StoredDocument, Team
 from pipeline.directory import DirectoryError, save_team
+from pipeline.engines import RUSSIAN_MODEL_SETTINGS
 from pipeline.runtime import Runtime
 from scoring_scripts.loader import BUILTIN_SCRIPTS
 from services.audit import AuditAction
@@ -23,7 +25,7 @@ from web.pages.render import render
 
 router = APIRouter()
 
-SETTINGS = ("script", "fields", "summary_template", "timezone", "language")
+SETTINGS = ("script", "fields", "summary_template", "timezone", "language", "recogniser")
 
 
 def _choices(runtime: Runtime) -> dict[str, list[str]]:
@@ -34,6 +36,14 @@ def _choices(runtime: Runtime) -> dict[str, list[str]]:
         "fields": sorted({p.stem for p in SCHEMAS_DIR.glob("*.yaml")} | {n for k, n in stored if k == "fields"}),
         "summary_template": ["discovery", "follow_up"],
     }
+
+
+def _recognisers(runtime: Runtime, current: str | None) -> list[str]:
+    """The recognisers a team may choose here: Whisper, those whose weights are set, and the team's own choice (a
+    'gigaam:PATH' set from the command line stays selectable)."""
+    settings = runtime.settings
+    configured = [name for name, weights in RUSSIAN_MODEL_SETTINGS.items() if getattr(settings, weights)]
+    return list(dict.fromkeys(["whisper", *configured, *([current] if current else [])]))
 
 
 @router.get("/teams")
@@ -63,7 +73,16 @@ def _team_page(
     values["vocabulary"] = "\n".join(team.vocabulary or [])
     values.update(context.pop("values", {}))
     return render(
-        request, viewer, "admin_team.html", status_code, team=team, values=values, choices=_choices(runtime), **context
+        request,
+        viewer,
+        "admin_team.html",
+        status_code,
+        team=team,
+        values=values,
+        choices=_choices(runtime),
+        recognisers=_recognisers(runtime, team.recogniser),
+        deployment_recogniser=runtime.settings.asr_russian_recogniser or "whisper",
+        **context,
     )
 
 
@@ -89,6 +108,7 @@ def save_team_settings(
     summary_template: Annotated[str, Form(max_length=64)] = "",
     timezone: Annotated[str, Form(max_length=64)] = "",
     language: Annotated[str, Form(max_length=8)] = "",
+    recogniser: Annotated[str, Form(max_length=1024)] = "",
     vocabulary: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
     given = {
@@ -97,6 +117,7 @@ def save_team_settings(
         "summary_template": summary_template.strip(),
         "timezone": timezone.strip(),
         "language": language.strip(),
+        "recogniser": recogniser.strip(),
     }
     words = [word.strip() for word in re.split(r"[\n,]", vocabulary) if word.strip()]
     try:
@@ -104,6 +125,13 @@ def save_team_settings(
             team = session.get(Team, team_id)
             if team is None:
                 raise HTTPException(404, f"no team {team_id}")
+            chosen = given["recogniser"]
+            russian = chosen.partition(":")[0] in RUSSIAN_MODEL_SETTINGS
+            if russian and chosen not in _recognisers(runtime, team.recogniser):
+                raise DirectoryError(
+                    f"recogniser: {chosen!r} cannot be loaded here: its weights are not set "
+                    "(CALLINTEL_ASR_GIGAAM_MODEL, CALLINTEL_ASR_TONE_MODEL)"
+                )
             changes = {key: value or None for key, value in given.items()}
             saved, _ = save_team(session, team.name, vocabulary=words, **changes)
             for key, value in changes.items():
