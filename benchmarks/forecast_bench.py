@@ -7,12 +7,17 @@ lost); `--deals` deals (default 50,000) created evenly over two years, 5 % in US
 as a CRM would move it: every 3-15 days something happens (the stage moves on 45 %, the close date is pushed 25 %,
 the amount changes 20 %, the deal is handed to another rep 10 %) until it is won or lost (about 30 % won), most
 within 150 days; deals created lately are still open. Each day's snapshot keeps a row only for the deals whose state
-changed that day, as the snapshot pass stores it; a snapshot run is recorded per team and day. Rows go in with COPY.
+changed that day, as the snapshot pass stores it; a snapshot run is recorded per team and day. Each deal's stage
+and amount changes are in its change log too (dated noon UTC of their day, the deal created at the first), as a
+sync logs them, which is what the KPIs read. A risk pass's findings: 20 % of the open deals carry one to three
+risks (the kinds drawn evenly), so the review page has deals to rank. Rows go in with COPY.
 
 Measured (median and 95th percentile of `--requests` runs each, after one warm-up), for one team and for the whole
 company: the forecast as of a day (per-category sums), the waterfall between two days a week apart (close period:
 the quarter), the forecast trend over 90 days and over a year; through the app (FastAPI's TestClient, a logged-in
-browser session) the waterfall, trend, KPI and forecast pages as a head of sales (one team) and as an admin (all).
+browser session) the waterfall, trend, KPI (the quarter, with its five earlier quarters' sparklines; and with every
+open deal listed), forecast and review pages as a head of sales (one team) and as an admin (the first team for the
+KPIs, every team for the others).
 Then the nightly snapshot pass over every deal after a day's churn (2 % of deals changed), and a second pass the
 same day (nothing to do). Storage: the snapshot table's rows and size beside what a row per deal per day would
 take. Target: median under 300 ms.
@@ -22,6 +27,7 @@ Not while service-mode tests run: same PostgreSQL port.
 """
 
 import argparse
+import json
 import random
 import statistics
 import tempfile
@@ -38,11 +44,13 @@ from sqlalchemy import text
 from benchmarks.deals_bench import teams_and_reps
 from benchmarks.report import load_average, machine
 from benchmarks.team_view import PASSWORD, logged_in, postgres, timed
+from models.deals import RiskKind
 from pipeline.db import CRMPipeline, CRMStage
 from pipeline.db.snapshots import OPEN_END
 from pipeline.runtime import Runtime
 from pipeline.settings import Settings
 from services.accounts import UserRole, create_user
+from services.deals.store import money_text
 from services.pipeline_review.forecast_as_of import forecast_as_of
 from services.pipeline_review.snapshot_pass import snapshot_pass
 from services.pipeline_review.trend import forecast_trend
@@ -93,10 +101,25 @@ def _directory(runtime: Runtime) -> tuple[list[tuple[int, int, int]], int, dict[
         return reps, pipeline.id, stages
 
 
+def _changes(deal_id: int, states: list[tuple[date, tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    """The deal's change log rows (stage and amount) for its states, as a sync would have logged them."""
+    rows: list[tuple[Any, ...]] = []
+    before: dict[str, Any] = {"stage": None, "amount": None}
+    for day, state in states:
+        at = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=12)
+        for name, value in (("stage", state[4]), ("amount", money_text(state[7], state[8]))):
+            if value != before[name]:
+                old = None if before[name] is None else json.dumps(before[name])
+                rows.append((deal_id, name, old, json.dumps(value), at))
+                before[name] = value
+    return rows
+
+
 def _life(
     rng: random.Random, deal_id: int, reps: list[tuple[int, int, int]], pipeline_id: int, stages: dict[str, int]
-) -> tuple[list[tuple[Any, ...]], tuple[Any, ...]]:
-    """One deal's snapshot rows from its creation to TODAY, and its current state (its row in `deals`)."""
+) -> tuple[list[tuple[Any, ...]], tuple[Any, ...], list[tuple[Any, ...]]]:
+    """One deal's snapshot rows from its creation to TODAY, its current state (its row in `deals`) and its change
+    log."""
     created = FIRST_DAY + timedelta(days=rng.randrange(DAYS))
     rep = rng.choice(reps)
     stage = "10"
@@ -140,24 +163,46 @@ def _life(
         until = states[index + 1][0] if index + 1 < len(states) else OPEN_END
         rows.append((deal_id, day, until, *state))
     team_id, rep_id, owner_id, _, stage_id, _, _, amount_now, currency_now, close_now, _ = states[-1][1]
+    born = datetime.combine(created, datetime.min.time(), UTC) + timedelta(hours=12)
     deal = (
         deal_id, "amocrm", str(100000 + deal_id), f"Сделка {deal_id}", pipeline_id, stage_id, amount_now,
-        currency_now, owner_id, rep_id, team_id, close_now, False, datetime.now(UTC),
+        currency_now, owner_id, rep_id, team_id, close_now, False, datetime.now(UTC), born,
     )  # fmt: skip
-    return rows, deal
+    return rows, deal, _changes(deal_id, states)
+
+
+def _risks(rng: random.Random, deal_id: int) -> list[tuple[Any, ...]]:
+    """What a risk pass found on an open deal: one to three risks, or (four times in five) none."""
+    if rng.random() >= 0.2:
+        return []
+    kinds = rng.sample(list(RiskKind), rng.randrange(1, 4))
+    found = datetime.combine(TODAY, datetime.min.time(), UTC)
+    rows = []
+    for kind in kinds:
+        # A stage ahead of the calls names what the calls never covered; the other risks quote a fact.
+        text = "budget" if kind is RiskKind.stage_ahead else f"{kind.value} on this deal"
+        rows.append((deal_id, kind.value, f"{kind.value} on this deal", json.dumps([{"text": text}]), found))
+    return rows
 
 
 def generate(runtime: Runtime, url: str, deals: int) -> tuple[int, int, int]:
-    """Returns the snapshot rows, the deal-days a row per deal per day would take, and team 1's id."""
+    """Returns the snapshot rows, the deal-days a row per deal per day would take, and team 1's id; prints the
+    change log's and the risks' rows."""
     rng = random.Random(18)
     reps, pipeline_id, stages = _directory(runtime)
     snapshot_rows: list[tuple[Any, ...]] = []
     deal_rows: list[tuple[Any, ...]] = []
+    change_rows: list[tuple[Any, ...]] = []
+    risk_rows: list[tuple[Any, ...]] = []
+    risk_rng = random.Random(19)
     deal_days = 0
     for deal_id in range(1, deals + 1):
-        rows, deal = _life(rng, deal_id, reps, pipeline_id, stages)
+        rows, deal, changes = _life(rng, deal_id, reps, pipeline_id, stages)
         snapshot_rows.extend(rows)
         deal_rows.append(deal)
+        change_rows.extend(changes)
+        if rows[-1][8] == "open":
+            risk_rows.extend(_risks(risk_rng, deal_id))
         # A full daily copy keeps an open deal every day and a closed one until its close.
         deal_days += (min(rows[-1][2], TODAY + timedelta(days=1)) - rows[0][1]).days
     teams = sorted({rep[1] for rep in reps})
@@ -166,8 +211,11 @@ def generate(runtime: Runtime, url: str, deals: int) -> tuple[int, int, int]:
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         for table, columns, rows in (
             ("deals", ("id", "crm", "external_id", "name", "pipeline_id", "stage_id", "amount", "currency",
-                       "owner_id", "rep_id", "team_id", "close_date", "deleted", "synced_at"), deal_rows),
+                       "owner_id", "rep_id", "team_id", "close_date", "deleted", "synced_at", "crm_created_at"),
+             deal_rows),
             ("deal_snapshots", SNAPSHOT_COLUMNS, snapshot_rows),
+            ("deal_changes", ("deal_id", "field", "old", "new", "at"), change_rows),
+            ("deal_risks", ("deal_id", "kind", "message", "evidence", "found_at"), risk_rows),
             ("snapshot_runs", ("team_id", "day", "deals", "changed", "taken_at"), run_rows),
         ):  # fmt: skip
             with conn.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
@@ -177,6 +225,8 @@ def generate(runtime: Runtime, url: str, deals: int) -> tuple[int, int, int]:
     # As autovacuum would in time: statistics, and the visibility map that lets index-only scans skip the table.
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
+    at_risk = len({row[0] for row in risk_rows})
+    print(f"change log: {len(change_rows):,} rows; risks: {len(risk_rows):,} on {at_risk:,} open deals")
     return len(snapshot_rows), deal_days, teams[0]
 
 
@@ -260,13 +310,16 @@ def main() -> None:
                     median, p95 = _time(run, args.requests)
                     print(f"{name:40} {scope_name:8} {median:10.1f} {p95:8.1f}")
         query = f"from={start}&to={end}&period_start={period[0]}&period_end={period[1]}"
+        quarter = f"team={team_id}&period={end.year}-Q{(end.month - 1) // 3 + 1}"
         for login, viewer in (("rop", "head of sales"), ("admin", "admin")):
             client = logged_in(runtime, login)
             for name, path in (
                 ("/app/pipeline/waterfall (a week)", f"/app/pipeline/waterfall?{query}"),
                 ("/app/pipeline/trend (90 days)", f"/app/pipeline/trend?to={end}"),
-                ("/app/pipeline/kpis (this quarter)", "/app/pipeline/kpis"),
+                ("/app/pipeline/kpis (the quarter)", f"/app/pipeline/kpis?{quarter}"),
+                ("/app/pipeline/kpis (all open deals)", f"/app/pipeline/kpis?{quarter}&kpi=open_deals"),
                 ("/app/pipeline/forecast (this quarter)", "/app/pipeline/forecast"),
+                ("/app/pipeline-review", "/app/pipeline-review"),
             ):
                 median, p95 = timed(client, path, args.requests)
                 print(f"{name:40} {viewer:8} {median:10.1f} {p95:8.1f}")

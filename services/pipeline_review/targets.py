@@ -1,5 +1,10 @@
 """Periods (a month, a quarter, a year, or any range of days) and each team's target for a period: what the team
-should win, in one currency, the team's currency for the KPIs of that period."""
+should win, in one currency, the team's currency for the KPIs of that period.
+
+A period without a target of its own inside a longer period with one (a month of a quarter, a week of a month)
+gets a share of that target by days: the quarter's target × the month's days ÷ the quarter's days. The shortest
+such period's target is the one shared.
+"""
 
 import calendar
 import re
@@ -64,6 +69,23 @@ class Period:
                 raise
             raise TargetRefused(f"period {text!r}: {exc}") from None
         raise TargetRefused(f"period {text!r}: give a month (2026-12), a quarter (2026-Q4), a year or FROM..TO dates")
+
+    @classmethod
+    def spanning(cls, start: date, end: date) -> "Period":
+        """The period of exactly these days: a month, a quarter or a year when they make one."""
+        if start.day == 1 and end == _month_end(end.year, end.month) and start.year == end.year:
+            months = end.month - start.month + 1
+            if months == 1:
+                return cls(start, end, "month")
+            if months == 3 and start.month % 3 == 1:
+                return cls(start, end, "quarter")
+            if months == 12:
+                return cls(start, end, "year")
+        return cls(start, end, "days")
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
 
     @classmethod
     def month_of(cls, day: date) -> "Period":
@@ -135,11 +157,32 @@ def list_targets(session: Session, team: str | None = None) -> list[tuple[str, P
     return [(name, target) for name, target in session.execute(query)]
 
 
-def target_for(session: Session, team_id: int, period: Period) -> PipelineTarget | None:
-    return session.scalar(
-        select(PipelineTarget).where(
+@dataclass(frozen=True)
+class Target:
+    """A team's target for a period: the one set for it, or a share of a longer period's (`share_of`)."""
+
+    amount: Decimal
+    currency: str
+    share_of: Period | None = None
+
+
+def target_for(session: Session, team_id: int, period: Period) -> Target | None:
+    """The target set for the period, else its share by days of the shortest period containing it that has one
+    (months, quarters and years nest: the latest start and then the earliest end is the shortest)."""
+    found = session.scalar(
+        select(PipelineTarget)
+        .where(
             PipelineTarget.team_id == team_id,
-            PipelineTarget.period_start == period.start,
-            PipelineTarget.period_end == period.end,
+            PipelineTarget.period_start <= period.start,
+            PipelineTarget.period_end >= period.end,
         )
+        .order_by(PipelineTarget.period_start.desc(), PipelineTarget.period_end)
+        .limit(1)
     )
+    if found is None:
+        return None
+    if (found.period_start, found.period_end) == (period.start, period.end):
+        return Target(found.amount, found.currency)
+    longer = Period.spanning(found.period_start, found.period_end)
+    share = (found.amount * period.days / longer.days).quantize(Decimal("0.01"))
+    return Target(share, found.currency, longer)

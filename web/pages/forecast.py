@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pipeline.db import Deal, PipelineTarget
+from pipeline.db import Deal
 from services.pipeline_review.forecast import (
     AUTO,
     Category,
@@ -22,7 +22,7 @@ from services.pipeline_review.forecast import (
     override_category,
 )
 from services.pipeline_review.kpis import team_currency
-from services.pipeline_review.targets import target_for
+from services.pipeline_review.targets import Target, target_for
 from web.deps import PageViewer, SessionDep
 from web.i18n import Translator
 from web.pages.kpis import PipelineScope, number_format, pipeline_scope
@@ -39,7 +39,7 @@ def _page(
     status_code: int = 200,
     error: str | None = None,
 ) -> HTMLResponse:
-    target: PipelineTarget | None = target_for(session, scope.team.id, scope.period)
+    target: Target | None = target_for(session, scope.team.id, scope.period)
     currency = team_currency(session, scope.team.id, target.currency if target else None)
     condition = Deal.team_id == scope.team.id
     if scope.rep_id is not None:

@@ -30,6 +30,9 @@ router = APIRouter(include_in_schema=False)
 
 MONEY_KPIS = ("pipeline_value", "won_value", "average_deal_size", "velocity")
 SHARE_KPIS = ("coverage", "win_rate")
+# Deals listed under each KPI; the KPI asked for (`?kpi=`) lists all of its deals.
+DEALS_SHOWN = 25
+APART_LISTS = ("open_apart", "won_apart")
 
 
 def number_format(locale: str) -> Callable[[Decimal | float | int, int], str]:
@@ -113,16 +116,21 @@ def kpi_page(
     team: int | None = None,
     rep: int | None = None,
     period: str | None = None,
+    kpi: str | None = None,
 ) -> HTMLResponse:
     scope = pipeline_scope(session, viewer, team, rep, period)
-    report = pipeline_kpis(session, scope.team.id, scope.period, datetime.now(UTC), scope.rep_id)
+    translator = Translator(viewer.locale)
+    if kpi is not None and kpi not in KPI_KEYS and kpi not in APART_LISTS:
+        raise HTTPException(422, translator.t("kpi_unknown", name=kpi, keys=", ".join(KPI_KEYS + APART_LISTS)))
+    report = pipeline_kpis(
+        session, scope.team.id, scope.period, datetime.now(UTC), scope.rep_id, shown=DEALS_SHOWN, everything=kpi
+    )
     if report is None:
         raise HTTPException(404, "no such team")
-    translator = Translator(viewer.locale)
     sparklines = {
-        key: sparkline(kpi.trend, label=translator.t(f"kpi_{key}"))
-        for key, kpi in report.figures.kpis.items()
-        if kpi.trend
+        key: sparkline(figure.trend, label=translator.t(f"kpi_{key}"))
+        for key, figure in report.figures.kpis.items()
+        if figure.trend
     }
     return render(
         request,
@@ -131,6 +139,7 @@ def kpi_page(
         scope=scope,
         report=report,
         keys=KPI_KEYS,
+        asked=kpi,
         sparklines=sparklines,
         num=number_format(viewer.locale),
         shown=kpi_format(viewer.locale, report.currency),
