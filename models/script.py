@@ -36,6 +36,11 @@ class ItemExamples(BaseModel):
 
     positive: list[str] = Field(default_factory=list, description="Utterances that do the step, in plain words.")
     negative: list[str] = Field(default_factory=list, description="Near misses: close in words, but not the step.")
+    answers: list[str] = Field(
+        default_factory=list,
+        description="What the other side says in reply once the step is done (the customer naming a budget): a "
+        "question of the speaker's that gets such a reply did the step, in whatever words it was asked.",
+    )
     yes_at: float = Field(default=0.8, ge=0, le=1, description="Closeness at which an utterance does the step.")
     no_below: float = Field(default=0.5, ge=0, le=1, description="Below this everywhere it looked: the step is 'no'.")
 

@@ -12,6 +12,11 @@ from the dialogue, uses its `phrases` as positive examples.
 - otherwise not decided: the best span is the evidence and the note says how close it came, so a reviewer (or
   the LLM) sees what almost counted.
 
+An item with `answers` examples is also read from the dialogue: a question of the speaker's (by punctuation or a
+question word) that the other side answers, in their next turn, as close as `yes_at` to an answer example did the
+step however it was asked ("а по деньгам как планируете?" answered "лимит шестьдесят тысяч в месяц"): 'yes', with
+the question and the answer as evidence.
+
 Items with a `dialogue` kind are read from both sides' turns instead (`summarize.dialogue_items`).
 """
 
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from models import Answer, Conversation, Evidence, Role, ScriptItem, Utterance
 from models.script import ItemExamples
 from summarize.meaning_model import Words, closeness, words_of
+from summarize.questions import asks
 
 LOOKED_MIN_WORDS = 20
 WINDOW = 8
@@ -134,6 +140,49 @@ def verdict(
     return MeaningVerdict(Answer.not_determined, (*context, said), f"maybe: {closest}, not {examples.yes_at:g}")
 
 
+def _near_miss(utterance: Utterance, yes: Sequence[Words], no: Sequence[Words], language: str) -> bool:
+    """Whether a negative example comes at least as close as any positive one ("когда вам удобно созвониться" for
+    the timeline): its answer answers something else."""
+    if not no:
+        return False
+    spans = [words_of(span_text(utterance, span), language) for span in windows(utterance)]
+    best_no = max(closeness(example, span) for example in no for span in spans)
+    return best_no > 0 and best_no >= max((closeness(example, span) for example in yes for span in spans), default=0.0)
+
+
+def _answered_question(
+    conversation: Conversation, indexes: Sequence[int], examples: ItemExamples, language: str
+) -> tuple[Evidence, Evidence, float] | None:
+    """The speaker's first question whose reply comes `yes_at` close to an answer example; see the docstring."""
+    if not examples.answers:
+        return None
+    answers = [words_of(text, language) for text in examples.answers]
+    yes = [words_of(text, language) for text in examples.positive]
+    no = [words_of(text, language) for text in examples.negative]
+    utterances = conversation.utterances
+    for index in indexes:
+        if not asks(utterances[index].text, language) or _near_miss(utterances[index], yes, no, language):
+            continue
+        reply = next(
+            (
+                later
+                for later in range(index + 1, min(index + 3, len(utterances)))
+                if utterances[later].role not in (utterances[index].role, Role.unknown)
+            ),
+            None,
+        )
+        if reply is None:
+            continue
+        value = max(
+            closeness(answer, words_of(span_text(utterances[reply], span), language))
+            for answer in answers
+            for span in windows(utterances[reply])
+        )
+        if value >= examples.yes_at:
+            return utterance_evidence(utterances[index]), utterance_evidence(utterances[reply]), value
+    return None
+
+
 def decide_by_examples(
     conversation: Conversation, item: ScriptItem, after: float | None, context: Sequence[Evidence] = ()
 ) -> MeaningVerdict | None:
@@ -145,4 +194,12 @@ def decide_by_examples(
     indexes = speaker_indexes(conversation, item.speaker, after)
     words = sum(len(conversation.utterances[index].words) for index in indexes)
     candidate = best_candidate(conversation.utterances, indexes, examples, language)
-    return verdict(conversation, candidate, examples, words >= LOOKED_MIN_WORDS, context)
+    found = verdict(conversation, candidate, examples, words >= LOOKED_MIN_WORDS, context)
+    if (
+        found.answer == Answer.yes
+        or (answered := _answered_question(conversation, indexes, examples, language)) is None
+    ):
+        return found
+    question, reply, value = answered
+    note = f"a question answered as the step's answers say ({value:.2f})"
+    return MeaningVerdict(Answer.yes, (*context, question, reply), note)

@@ -36,7 +36,7 @@ WORD_SIMILAR = 0.7
 # pronouns ("кто", "когда", "вы", "who", "when") are what several steps are made of, so they stay content.
 _STOP_RAW = {
     "ru": "а и в во на с со к ко по о об от до из у за же ли бы ну вот это этот то там тут так как "
-    "да ага угу э-э эм ой ладно просто вообще типа значит слушать смотреть",
+    "да ага угу э-э эм ой ладно просто вообще типа значит слушать смотреть таки",
     "en": "a an the and or but so of to in on at for with by from is are be am was were do does did "
     "uh um like well oh just really okay ok yeah",
 }
@@ -48,7 +48,7 @@ _STOP_RAW = {
 LIGHT_WEIGHT = 0.6
 _LIGHT_RAW = {
     "ru": "вы ваш я мы наш они он она сейчас что для мочь быть есть еще уже тот тем такой под давать хотеть нужно "
-    "тогда раз или чтобы не большой сам весь когда какой кто сколько чем где",
+    "тогда раз или чтобы не большой сам весь все когда какой кто сколько чем где",
     "en": "you your i we our they it that this what can could would will have has get want need now there me us "
     "not when which who how much many where",
 }

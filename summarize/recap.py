@@ -29,6 +29,11 @@ _STRONG = {
 _WEAK = {"ru": frozenset({"значит"})}
 
 
+def summing_up(text: str, language: str) -> bool:
+    """Whether an utterance has a strong summing-up word ("итак", "подытожу"): it restates, it argues nothing."""
+    return bool({normalize_token(token, language) for token in tokenize(text)} & _STRONG.get(language, frozenset()))
+
+
 def rep_recap(conversation: Conversation, language: str) -> MeaningVerdict | None:
     """'yes' with the latest recap turn as evidence; None when no late rep turn reads as one."""
     strong, weak = _STRONG.get(language), _WEAK.get(language, frozenset())

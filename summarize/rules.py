@@ -73,13 +73,15 @@ def _trigger(conversation: Conversation, item: ScriptItem) -> tuple[bool | None,
     phrases = item.applies_if.get(_language(conversation))
     if not item.applies_if or not phrases:
         return None, None
-    match = _heard(conversation, phrases, Role.customer, None)
     if item.dialogue == Dialogue.objection:
-        # The first objection by phrase or by meaning: one said in other words before a listed phrase counts too.
+        # The first objection by phrase or by meaning, as `summarize.objections` reads them: phrases in any word
+        # order, less those that take up the rep's own proposal or answer a question about money.
         raised = raised_objections(conversation, phrases)
-        if raised and (match is None or raised[0] < match.utterance_index):
-            utterance = conversation.utterances[raised[0]]
-            match = PhraseMatch("", raised[0], utterance.start, utterance.end, utterance.text.strip(), negated=False)
+        if not raised:
+            return False, None
+        utterance = conversation.utterances[raised[0]]
+        return True, PhraseMatch("", raised[0], utterance.start, utterance.end, utterance.text.strip(), negated=False)
+    match = _heard(conversation, phrases, Role.customer, None)
     return match is not None, match
 
 

@@ -30,7 +30,7 @@ sections:
 @pytest.mark.parametrize("name", BUILTIN_SCRIPTS)
 def test_builtin_scripts_load_and_cover_every_method(name: str) -> None:
     script = builtin_script(name)
-    assert script.version == "1.3"
+    assert script.version == "1.4"
     items = script.items()
     assert len(items) >= 14
     assert {m for item in items for m in item.decide_by} == set(Method)

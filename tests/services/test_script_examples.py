@@ -55,7 +55,7 @@ def test_preview_then_save_makes_a_version_that_rescores_without_speech(runtime:
 
     with runtime.db.session() as session:
         current = team_script(session, runtime.settings, "Team A")
-    assert (current.name, current.script.version) == ("ru_b2b_discovery", "1.3")
+    assert (current.name, current.script.version) == ("ru_b2b_discovery", "1.4")
     before = {row.call_id: row for row in preview(runtime, current, [], "timeline")}
     after = {row.call_id: row for row in preview(runtime, current, [_change()], "timeline")}
     assert set(after) == {taught, other}  # the team's calls only
@@ -64,15 +64,15 @@ def test_preview_then_save_makes_a_version_that_rescores_without_speech(runtime:
     assert "к какому числу вам нужно" in after[taught].evidence[-1].quote
     assert after[other].would_be != Answer.yes
 
-    saved = save_examples(runtime, "Team A", [_change()], base_version="1.3", actor="rop-a", user_id=None)
-    assert (saved.script_id, saved.version, saved.rescored, saved.waiting) == ("ru_b2b_discovery", "1.4", 2, 0)
+    saved = save_examples(runtime, "Team A", [_change()], base_version="1.4", actor="rop-a", user_id=None)
+    assert (saved.script_id, saved.version, saved.rescored, saved.waiting) == ("ru_b2b_discovery", "1.5", 2, 0)
     with runtime.db.session() as session:
         stored = session.scalars(select(StoredDocument).where(StoredDocument.name == "ru_b2b_discovery")).all()
-        assert [doc.version for doc in stored] == ["1.4"]
+        assert [doc.version for doc in stored] == ["1.5"]
         assert session.scalar(select(Team.script).where(Team.id == people.team_a)) == "ru_b2b_discovery"
         edit = session.scalar(select(ScriptExampleEdit))
         assert (edit.from_version, edit.to_version, edit.item_id, edit.kind, edit.change, edit.text) == (
-            "1.3", "1.4", "timeline", "positive", "add", EXAMPLE,
+            "1.4", "1.5", "timeline", "positive", "add", EXAMPLE,
         )  # fmt: skip
         calls = {row.id: row for row in session.scalars(select(Call)).all()}
     assert all(calls[c].next_stage == Stage.analyze and calls[c].status == CallStatus.queued for c in (taught, other))
@@ -85,17 +85,17 @@ def test_preview_then_save_makes_a_version_that_rescores_without_speech(runtime:
 
     run_stage(taught, Stage.analyze, runtime)
     result = load_output(runtime, taught, "result", CallResult)
-    assert (result.provenance.script_id, result.provenance.script_version) == ("ru_b2b_discovery", "1.4")
+    assert (result.provenance.script_id, result.provenance.script_version) == ("ru_b2b_discovery", "1.5")
     timeline = next(item for item in result.analysis.scorecard.items if item.item_id == "timeline")
     assert timeline.answer == Answer.yes
 
     with pytest.raises(ExampleRefused) as stale:
-        save_examples(runtime, "Team A", [_change("когда запускаемся")], base_version="1.3", actor="x", user_id=None)
+        save_examples(runtime, "Team A", [_change("когда запускаемся")], base_version="1.4", actor="x", user_id=None)
     assert stale.value.problem == "stale"
-    removed = save_examples(runtime, "Team A", [_change(change="remove")], base_version="1.4", actor="x", user_id=None)
+    removed = save_examples(runtime, "Team A", [_change(change="remove")], base_version="1.5", actor="x", user_id=None)
     with runtime.db.session() as session:
         script = team_script(session, runtime.settings, "Team A").script
-    assert removed.version == script.version == "1.5"
+    assert removed.version == script.version == "1.6"
     item = next(i for i in script.items() if i.id == "timeline")
     assert EXAMPLE not in item.examples["ru"].positive
 
@@ -109,7 +109,7 @@ def test_a_refused_change_names_the_problem_and_stores_nothing(runtime: Runtime)
         (ExampleChange("timeline", "ru", "positive", "add", "x" * 501), "long"),
     ):
         with pytest.raises(ExampleRefused) as refused:
-            save_examples(runtime, "Team A", [change], base_version="1.3", actor="x", user_id=None)
+            save_examples(runtime, "Team A", [change], base_version="1.4", actor="x", user_id=None)
         assert refused.value.problem == problem
     with runtime.db.session() as session:
         assert session.scalar(select(StoredDocument)) is None
@@ -124,7 +124,7 @@ def test_an_override_becomes_a_negative_example_of_its_item(runtime: Runtime) ->
         override_item(session, call_id, analysed, "budget", "no", "asked too vaguely", user_id=None, actor="rop-a")
         found = override_example(session, runtime.settings, call_id, "budget")
     assert (found.kind, found.text, found.team, found.base_version) == (
-        "negative", "Какой бюджет вы планируете?", "Team A", "1.3",
+        "negative", "Какой бюджет вы планируете?", "Team A", "1.4",
     )  # fmt: skip
     change = ExampleChange("budget", found.language, found.kind, "add", found.text)
     saved = save_examples(
@@ -135,7 +135,7 @@ def test_an_override_becomes_a_negative_example_of_its_item(runtime: Runtime) ->
         script = team_script(session, runtime.settings, "Team A").script
         edit = session.scalar(select(ScriptExampleEdit))
         assert (edit.call_id, edit.override_id) == (call_id, found.override_id)
-    assert saved.version == script.version == "1.4"
+    assert saved.version == script.version == "1.5"
     budget = next(i for i in script.items() if i.id == "budget")
     assert "Какой бюджет вы планируете?" in budget.examples["ru"].negative
     with runtime.db.session() as session, pytest.raises(ExampleRefused) as none:

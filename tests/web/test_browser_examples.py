@@ -31,5 +31,5 @@ def test_a_rop_previews_an_example_then_saves_it(tmp_path: Path) -> None:
         assert row.count() == 1 and "да" in row.inner_text()
         page.locator("#examples-save").click()
         page.wait_for_selector("#examples-saved")
-        assert "Сохранено как версия 1.4" in page.locator("#examples-saved").inner_text()
-        assert "версия 1.4" in page.content()
+        assert "Сохранено как версия 1.5" in page.locator("#examples-saved").inner_text()
+        assert "версия 1.5" in page.content()

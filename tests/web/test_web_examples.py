@@ -31,7 +31,7 @@ def runtime(isolated: Isolated) -> Iterator[Runtime]:
 
 
 def _form(csrf: str, action: str, **fields: str) -> dict[str, str]:
-    base = {"csrf_token": csrf, "team": "Team A", "item": "timeline", "base_version": "1.3", "action": action}
+    base = {"csrf_token": csrf, "team": "Team A", "item": "timeline", "base_version": "1.4", "action": action}
     return base | fields
 
 
@@ -44,7 +44,7 @@ def test_a_head_of_sales_previews_then_saves_examples(runtime: Runtime) -> None:
 
     page = client.get("/app/admin/examples?item=timeline")
     assert page.status_code == 200
-    assert "Примеры к пунктам скрипта" in page.text and "версия 1.3" in page.text
+    assert "Примеры к пунктам скрипта" in page.text and "версия 1.4" in page.text
     assert 'value="save"' not in page.text  # saving comes after a preview
 
     example = "к какому числу вам нужно чтобы всё заработало"
@@ -59,16 +59,16 @@ def test_a_head_of_sales_previews_then_saves_examples(runtime: Runtime) -> None:
         assert session.scalar(select(StoredDocument)) is None  # a preview stores nothing
 
     saved = client.post("/app/admin/examples", data=_form(csrf, "save", add_positive=example), follow_redirects=False)
-    assert saved.status_code == 303 and saved.headers["location"].endswith("saved=1.4")
-    assert "Сохранено как версия 1.4" in client.get(saved.headers["location"]).text
+    assert saved.status_code == 303 and saved.headers["location"].endswith("saved=1.5")
+    assert "Сохранено как версия 1.5" in client.get(saved.headers["location"]).text
     shown = client.get("/app/admin/examples?item=timeline").text
-    assert "версия 1.4" in shown and f'value="positive:{example}"' in shown
+    assert "версия 1.5" in shown and f'value="positive:{example}"' in shown
 
-    known = client.post("/app/admin/examples", data=_form(csrf, "preview", base_version="1.4", add_positive=example))
+    known = client.post("/app/admin/examples", data=_form(csrf, "preview", base_version="1.5", add_positive=example))
     assert known.status_code == 422 and "У пункта уже есть такой пример" in known.text
     stale = client.post("/app/admin/examples", data=_form(csrf, "save", add_positive="когда стартуем"))
     assert stale.status_code == 422 and "Скрипт изменился" in stale.text
-    empty = client.post("/app/admin/examples", data=_form(csrf, "preview", base_version="1.4"))
+    empty = client.post("/app/admin/examples", data=_form(csrf, "preview", base_version="1.5"))
     assert empty.status_code == 422 and "Добавьте или отметьте" in empty.text
 
     other_team = client.post("/app/admin/examples", data=_form(csrf, "preview", team="Team B", add_positive="x"))
@@ -96,10 +96,10 @@ def test_an_override_is_added_as_an_example_after_a_confirmation(runtime: Runtim
     assert 'value="negative" checked' in confirm.text
     done = client.post(
         link,
-        data={"csrf_token": csrf, "text": "Какой бюджет вы планируете?", "kind": "negative", "base_version": "1.3"},
+        data={"csrf_token": csrf, "text": "Какой бюджет вы планируете?", "kind": "negative", "base_version": "1.4"},
         follow_redirects=False,
     )
-    assert done.status_code == 303 and done.headers["location"].endswith("item=budget&saved=1.4")
+    assert done.status_code == 303 and done.headers["location"].endswith("item=budget&saved=1.5")
     assert "Какой бюджет вы планируете?" in client.get(done.headers["location"]).text
     assert client.get(f"/app/admin/examples/from-call/{call_id}/timeline").status_code == 409
 
