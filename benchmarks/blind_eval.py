@@ -5,7 +5,8 @@
 
 Each call goes through `callintel analyze`'s own function (`pipeline.transcripts.analyze_transcript`) as a plain
 `rep: …` / `customer: …` transcript with its date, time zone and direction, with the built-in script for its
-language and the `default` field schema. `--llm openai` points the LLM stage at any OpenAI-compatible server
+language, the `default` field schema and the scenario's seller catalogue as the team's product catalogue (names
+only, as a team that added no synonyms has it). `--llm openai` points the LLM stage at any OpenAI-compatible server
 (`CALLINTEL_LLM_API_KEY` carries its key), so a team can measure its own model before trusting it.
 
 `--oracle` measures the LLM ceiling: the LLM stage talks to `benchmarks.oracle_server` (answers from the labels,
@@ -71,7 +72,9 @@ def evaluate(args: argparse.Namespace, oracle: Oracle | None = None) -> dict[str
         runtime = Runtime(settings_for(args, Path(data_dir)))
         for call in track(calls, description=f"analysing the {args.part} part", console=console):
             stored = {"script": SCRIPTS[call.language], "fields": "default", "language": call.language}
-            result = analyze_transcript(call.transcript_text, f"{call.id}.txt", call.call_info, stored, runtime)
+            result = analyze_transcript(
+                call.transcript_text, f"{call.id}.txt", call.call_info, stored, runtime, catalogue=call.catalogue
+            )
             add_call(scores.setdefault(call.language, PartScore()), call, result.conversation, result.analysis)
             if oracle is not None:
                 requests = oracle.requests_about(call.id)

@@ -44,6 +44,11 @@ class BlindCall:
         return "\n".join(f"{role}: {' '.join(text.split())}" for role, text in self.lines) + "\n"
 
     @property
+    def catalogue(self) -> dict[str, list[str]]:
+        """The seller's products as its team would configure them (`callintel catalogue`): names, no synonyms."""
+        return {str(name): [] for name in (self.scenario.get("seller") or {}).get("catalogue") or []}
+
+    @property
     def call_info(self) -> CallInfo:
         """The call's details as telephony would give them: its start (noon on the call's day, in the team's time
         zone), its direction and language."""

@@ -6,7 +6,8 @@ date sooner after the call than the field's `min_days_after_call` allows.
 For a single-valued field the kept proposal is the rule's over the LLM's (rules quote what was said), then the more
 confident, then the later said (customers correct themselves); proposals with the same value are merged first.
 For a `multiple` field all values are merged into one list, rule values first in the order they were said, each
-listed once.
+listed once; the list carries its least confident value's confidence, since a rep accepts or corrects it whole (a
+product the customer named beside one the rep only offered is not a list to accept unread).
 """
 
 from collections.abc import Sequence
@@ -49,7 +50,8 @@ def _merge_multiple(proposals: Sequence[FieldProposal]) -> FieldProposal:
     for proposal in ordered:
         assert isinstance(proposal.value, list), "coerce_value gives a multiple field a list"
         values.extend(item for item in proposal.value if item not in values)
-    return _merge(ordered, values)
+    merged = _merge(ordered, values)
+    return merged.model_copy(update={"confidence": min(proposal.confidence for proposal in proposals)})
 
 
 def _pick_single(spec: FieldSpec, proposals: Sequence[FieldProposal]) -> tuple[FieldProposal, list[RejectedValue]]:

@@ -17,9 +17,16 @@ class TranscriptUnreadable(BadInput, ValueError):
 
 
 def analyze_transcript(
-    text: str, source: str, info: CallInfo, stored: dict[str, str], runtime: Runtime
+    text: str,
+    source: str,
+    info: CallInfo,
+    stored: dict[str, str],
+    runtime: Runtime,
+    *,
+    catalogue: dict[str, list[str]] | None = None,
 ) -> TranscriptAnalysis:
-    """The analysis of one transcript's text; `stored` holds the checked --script, --fields, --template, --language."""
+    """The analysis of one transcript's text; `stored` holds the checked --script, --fields, --template, --language,
+    `catalogue` the team's products and their synonyms, as a call of that team is analysed with."""
     settings = runtime.settings
     try:
         conversation = read_transcript(text, language=stored.get("language") or info.language, direction=info.direction)
@@ -29,7 +36,7 @@ def analyze_transcript(
     fields = resolve_fields(stored.get("fields") or settings.fields)
     llm = runtime.engines.llm
     analysis = analyze_conversation(
-        conversation, info, script, fields, settings, llm, template_ref=stored.get("template")
+        conversation, info, script, fields, settings, llm, template_ref=stored.get("template"), catalogue=catalogue
     )
     return TranscriptAnalysis(
         source=source,

@@ -3,7 +3,8 @@
 Phones are found by `phonenumbers` (valid numbers, in Russian and international formats; a number without a
 country code is read in the region of the call's language) and kept in E.164 form ("+79161234567"). A number that
 is possible but not valid in its region counts only when written in phone grouping ("(977) 625-2661") or spoken
-digit by digit ("seven one five one three nine ...", "восемь девять один шесть ..."), as callers dictate. Digits right
+digit by digit ("seven one five one three nine ...", "восемь девять один шесть ...") or in groups ("восемь
+девятьсот двадцать шесть триста десять сорок пять ноль семь"), as callers dictate. Digits right
 after words that introduce an order, invoice, contract, account or tax number are not a phone, even when they would
 dial. E-mail addresses are kept lower-cased.
 
@@ -20,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
+
+from words.numbers import number_at, starts_number, tokens
 
 _REGIONS = {"ru": "RU", "en": "US"}
 _NOT_A_PHONE = re.compile(
@@ -55,7 +58,7 @@ def find_phones(text: str, language: str) -> list[ContactMention]:
             continue
         number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
         mentions.append(ContactMention(match.start, match.end, number))
-    for start, end, digits in _spoken_digit_runs(text):
+    for start, end, digits in _spoken_digit_runs(text) + _spoken_number_groups(text):
         if _NOT_A_PHONE.search(text[:start]) or any(m.start < end and start < m.end for m in mentions):
             continue
         try:
@@ -89,6 +92,25 @@ def _spoken_digit_runs(text: str) -> list[tuple[int, int, str]]:
         if value is not None:
             current.append((token, value))
     close()
+    return runs
+
+
+def _spoken_number_groups(text: str) -> list[tuple[int, int, str]]:
+    """Runs of numbers said in groups, as Russian callers dictate a phone ("восемь девятьсот двадцать шесть триста
+    десять сорок пять ноль семь" is 8 926 310 45 07): at least four numbers in a row, ten or eleven digits, each
+    number's digits as said ("ноль семь" is 07)."""
+    items = tokens(text)
+    runs: list[tuple[int, int, str]] = []
+    i = 0
+    while i < len(items):
+        groups, j = [], i
+        while j < len(items) and starts_number(items, j) and (parsed := number_at(items, j)) and not parsed[2]:
+            groups.append(str(int(parsed[0])))
+            j = parsed[1]
+        digits = "".join(groups)
+        if len(groups) >= 4 and 10 <= len(digits) <= 11:
+            runs.append((items[i].start, items[j - 1].end, digits))
+        i = max(j, i + 1)
     return runs
 
 

@@ -8,6 +8,9 @@ dictionary (first names, patronymics, surnames), which works on lower-case ASR t
 English, by capitals. The value is the role and the name as said, in the call's language, the Russian words brought
 to the nominative ("к финансовому директору, Алле Викторовне Зуевой" → "финансовый директор Алла Викторовна Зуева").
 
+A first name said, capitalised, right before or after "решает", "подпишет", "утверждает" ("Решает Лариса, она у нас
+главная по кухне") is the decider even with no role: the name, 0.85.
+
 Confidence: 0.9 for a role and a name; 0.7 for a role alone (on the dev part about half were the decider: "партнёры"
 said in passing). "The person on the call" and
 "a committee" come from the field's phrases (`value_phrases`), not from here.
@@ -20,6 +23,11 @@ from words.lemmas import is_noun, nominative, person_part
 
 ROLE_AND_NAME_CONFIDENCE = 0.9
 ROLE_CONFIDENCE = 0.7
+NAME_CONFIDENCE = 0.85
+_DECIDES = re.compile(
+    r"(?<![а-яё])(?:решает|решит|решать будет|подписывает|подпишет|утверждает|утвердит|согласовывает)(?![а-яё])",
+    re.IGNORECASE,
+)
 
 _ROLES_RU = (
     r"(?:(?:генеральн|финансов|коммерческ|техническ|исполнительн|операционн|креативн)\w*\s+)?директор\w*"
@@ -112,10 +120,25 @@ def _role_words(role: str, language: str) -> str:
     return " ".join(words)
 
 
-def find_decision_makers(text: str, language: str) -> list[PersonMention]:
-    """Each role named in `text`, with the name said next to it, as a decision-maker value."""
-    pattern = _ROLE["ru" if language.startswith("ru") else "en"]
+def _named_deciders(text: str) -> list[PersonMention]:
+    """A first name said as the one who decides, signs or approves, with no role ("Решает Лариса", "Олег подпишет")."""
     mentions = []
+    for verb in _DECIDES.finditer(text):
+        words = list(_WORD.finditer(text))
+        near = [w for w in words if w.end() <= verb.start()][-1:] + [w for w in words if w.start() >= verb.end()][:1]
+        for word in near:
+            if person_part(word.group()) == "Name" and word.group()[:1].isupper():
+                start, end = min(word.start(), verb.start()), max(word.end(), verb.end())
+                mentions.append(PersonMention(start, end, nominative(word.group(), person=True), NAME_CONFIDENCE))
+                break
+    return mentions
+
+
+def find_decision_makers(text: str, language: str) -> list[PersonMention]:
+    """Each role named in `text`, with the name said next to it, as a decision-maker value; in Russian also a first
+    name said as the one who decides."""
+    pattern = _ROLE["ru" if language.startswith("ru") else "en"]
+    mentions = _named_deciders(text) if language.startswith("ru") else []
     for role in pattern.finditer(text):
         if _STAYS_OUT.match(text, role.end()) or _SELF.search(text[: role.start()]):
             continue

@@ -6,17 +6,18 @@ said it (source "rule"). Confidence per extractor:
 | extractor | value | confidence |
 |---|---|---|
 | email | lower-cased address | 0.95 |
-| email, dictated | "лена точка смирнова собака мейл ру" (`summarize.spoken_email`) | 0.85 said back, else 0.7 |
+| email, dictated | "лена точка смирнова собака мейл ру" (`summarize.spoken_email`), or read back | 0.85 / 0.7 |
 | phone | E.164 number | 0.95 |
 | money | "50000 RUB": a total, not a unit price (`summarize.extract_money`) | 0.9 with a cue, 0.7 in an answer |
 | date | the date phrase as said ("next Tuesday"), resolved by crm_fill | 0.9 with a year, 0.6 relative |
 | agreed_date | a date the rep offered and the customer accepted (see `summarize.agreed_dates`) | 0.5–0.85 |
-| decision_maker | a role and name as said (see `summarize.extract_people`), or a phrase's value | 0.7–0.9 |
+| decision_maker | a role and name, a name as the decider (`summarize.extract_people`), or a phrase's value | 0.7–0.9 |
 | organizations | organisations named as used or considered (see `summarize.extract_orgs`) | 0.7–0.85 |
 | deal_stage | `closed_lost` after a refusal, `proposal` after a rep's price (see `summarize.deal_stage`) | 0.85, 0.6 |
 | name | the name after "my name is", "меня зовут" (0.9), "this is" (0.7), a reply to "your name" (0.8) | 0.7–0.9 |
 | identifier | a token of four or more characters with a digit ("cminh730"), read where the field's cue is | 0.85 |
 | phrases | the value whose phrase was said (negated mentions do not count) | 0.85; 0.6 when only the rep said it |
+| phrases, catalogue | products the customer showed interest in (`summarize.extract_products`) | 0.85 or 0.7 |
 
 A confidence of 0.8 or more is meant to be right at least nine times in ten (the analyze-stage evaluation reports
 how often it is, benchmarks/README.md). A phrase value of a field read from both speakers that only the rep said
@@ -32,7 +33,11 @@ Which words are read:
   The answer is the other speaker's next turn, all of it, even when the asker adds a word first ("please"): this is
   what tells the date of the next step from the expected close date;
 - where phrases of two values cover the same words, the longer phrase wins: "решает совет директоров" is a
-  committee, not "решает ... директор".
+  committee, not "решает ... директор"; a committee said in the turn where the speaker also names their own part
+  ("совет решает, я главврач") wins over "the person on the call";
+- a dictated address is 0.85 when the other side says it back word for word, else 0.7; where the customer's own
+  words cannot be read whole ("ви точка крылов ну как крылья собака ..."), the rep's read-back in the next turn is
+  the customer's address.
 """
 
 import re
@@ -47,8 +52,9 @@ from summarize.extract_dates import find_dates
 from summarize.extract_money import amount_confidence, total_amounts
 from summarize.extract_orgs import find_competitors, introduced_names, named_as_competitor
 from summarize.extract_people import find_decision_makers
+from summarize.extract_products import find_products
 from summarize.phrases import PhraseMatch, find_phrases
-from summarize.spoken_email import find_spoken_emails
+from summarize.spoken_email import find_spoken_emails, read_back_emails
 from summarize.text import normalize
 
 # Words that make a cue a request even without a question mark (ASR text often has none).
@@ -72,6 +78,7 @@ RELATIVE_DATE_CONFIDENCE = 0.6
 PHRASE_CONFIDENCE = 0.85
 REP_MENTION_CONFIDENCE = 0.6
 IDENTIFIER_CONFIDENCE = 0.85
+COMMITTEE, ON_THE_CALL = "a committee", "the person on the call"
 
 
 @dataclass(frozen=True)
@@ -184,6 +191,17 @@ def _spans(spec: FieldSpec, language: str) -> Callable[[str, list[int] | None], 
     )
 
 
+def _read_back(conversation: Conversation, spec: FieldSpec) -> list[_Found]:
+    """For an address the customer gives: the rep's read-back of a dictation that cannot be read whole."""
+    if spec.speaker != Role.customer:
+        return []
+    utterances = conversation.utterances
+    return [
+        _Found(m.value, SPOKEN_EMAIL_CONFIDENCE, _quote(utterances[index], m.start, m.end))
+        for index, m in read_back_emails(utterances)
+    ]
+
+
 def _confirmed(conversation: Conversation, found: list[_Found]) -> list[_Found]:
     """Dictated addresses that the other side also said, word for word, raised to the confirmed confidence."""
     said_by: dict[str, set[Role | None]] = {}
@@ -222,7 +240,7 @@ def _name_answers(conversation: Conversation, utterances: Sequence[Utterance]) -
     return found
 
 
-def _beside_phrases(phrased: list[_Found], named: list[_Found]) -> list[_Found]:
+def _beside_phrases(conversation: Conversation, phrased: list[_Found], named: list[_Found]) -> list[_Found]:
     """Phrase values, and the named roles not said inside one of those phrases ("решает совет директоров" is a
     committee, not a role "совет директоров")."""
 
@@ -230,6 +248,13 @@ def _beside_phrases(phrased: list[_Found], named: list[_Found]) -> list[_Found]:
         start, end = item.evidence.start or 0.0, item.evidence.end or 0.0
         return any((other.evidence.start or 0.0) <= start and end <= (other.evidence.end or 0.0) for other in phrased)
 
+    # "у нас совет решает, я главврач": a committee said beside the speaker's own part is the committee.
+    def turn(item: _Found) -> int | None:
+        said_at = item.evidence.start or 0.0
+        return next((i for i, u in enumerate(conversation.utterances) if u.start <= said_at <= u.end), None)
+
+    committee = {turn(item) for item in phrased if item.value == COMMITTEE}
+    phrased = [item for item in phrased if item.value != ON_THE_CALL or turn(item) not in committee]
     return phrased + [item for item in named if not inside(item)]
 
 
@@ -266,6 +291,19 @@ def _competitors(
         _Found(m.value, m.confidence, _quote(utterance, m.start, m.end))
         for utterance in utterances
         for m in find_competitors(utterance.text, language, seller)
+    ]
+
+
+def _products(conversation: Conversation, spec: FieldSpec, language: str) -> list[_Found]:
+    """The catalogue's products the customer showed interest in (see `summarize.extract_products`)."""
+    catalogue = {
+        value: by_language.get(language[:2]) or [phrase for group in by_language.values() for phrase in group]
+        for value, by_language in spec.value_phrases.items()
+    }
+    utterances = conversation.utterances
+    return [
+        _Found(m.value, m.confidence, _quote(utterances[m.utterance], m.start, m.end))
+        for m in find_products(utterances, catalogue, language)
     ]
 
 
@@ -330,7 +368,9 @@ def extract_fields(conversation: Conversation, schema: FieldSchema, language: st
             continue
         utterances, cue_offsets = _readable(conversation, spec, language)
         cued = {id(conversation.utterances[i]): offsets for i, offsets in cue_offsets.items()}
-        if spec.extractor == Extractor.phrases:
+        if spec.extractor == Extractor.phrases and spec.catalogue:
+            found = _products(conversation, spec, language)
+        elif spec.extractor == Extractor.phrases:
             found = _from_phrases(utterances, spec, language)
         elif spec.extractor == Extractor.agreed_date:
             found = _agreed(conversation, cue_offsets)
@@ -339,7 +379,7 @@ def extract_fields(conversation: Conversation, schema: FieldSchema, language: st
             found = [_Found(stage.value, stage.confidence, stage.evidence)] if stage else []
         elif spec.extractor == Extractor.decision_maker:
             found = _beside_phrases(
-                _from_phrases(utterances, spec, language), _from_text(utterances, cued, spec, language)
+                conversation, _from_phrases(utterances, spec, language), _from_text(utterances, cued, spec, language)
             )
         elif spec.extractor == Extractor.organizations:
             found = _known_competitors(utterances, spec, language) + _competitors(
@@ -348,7 +388,7 @@ def extract_fields(conversation: Conversation, schema: FieldSchema, language: st
         else:
             found = _from_text(utterances, cued, spec, language)
         if spec.extractor == Extractor.email:
-            found = _confirmed(conversation, found)
+            found = _confirmed(conversation, found + _read_back(conversation, spec))
         if spec.extractor == Extractor.name:
             found += _name_answers(conversation, utterances)
         proposals.extend(_proposals(spec.name, found))

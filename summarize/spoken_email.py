@@ -6,16 +6,20 @@
 and a service said without a zone gets its usual one. The mailbox is read backward from it, as long as the words
 can be part of one: letters by their names ("ви", "эм", "о"), numbers (a number said in words is its digits,
 "восемь один" is 81), "точка", "подчёркивание", "дефис", Latin words and first names or surnames (pymorphy3's
-`Name` / `Surn`), transliterated. Any other word ("записывайте", "ну", "крылья") ends it, so a mailbox mixed with
-other talk is not guessed at.
+`Name` / `Surn`), transliterated ("ё" as "yo"), and any word joined to the mailbox by a "точка" ("агро точка колос").
+A spelling note ("через о") is passed over. Any other word ("записывайте", "ну", "крылья") ends it, so a mailbox
+mixed with other talk is not guessed at. An address dictated in Latin letters with a spoken "@" ("a.sergeeva собака
+ventra-group.ru") is read as written.
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import pymorphy3
 
+from models import Role, Utterance
 from words.numbers import number_at, starts_number, tokens
 
 MAX_MAILBOX_WORDS = 6
@@ -41,6 +45,8 @@ _TRANSLIT = str.maketrans({
     "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
     "я": "ya",
 })  # fmt: skip
+# Mailboxes spell "ё" as "yo" ("воробьёва" is vorobyova), after a soft sign too.
+_YO = str.maketrans({"ё": "yo"})
 _LATIN = re.compile(r"[a-z0-9]+")
 
 
@@ -70,8 +76,23 @@ def _mailbox_part(word: str) -> str | None:
     if _LATIN.fullmatch(word):
         return word
     if _person_word(word):
-        return word.translate(_TRANSLIT)
+        return _transliterated(word)
     return None
+
+
+def _transliterated(word: str) -> str:
+    return word.translate(_YO).translate(_TRANSLIT)
+
+
+def _joined_word(items: list, i: int, parts: list[str]) -> str | None:
+    """A word that is a mailbox part only by where it stands: before a "точка" of the mailbox ("агро точка колос")
+    or, as its last word, after one ("колос" in "агро точка колос собака")."""
+    word = items[i].text.lower()
+    if not re.fullmatch(r"[a-zа-яё]{2,}", word):
+        return None
+    before_joiner = bool(parts) and parts[0] in _JOINERS.values()
+    after_joiner = not parts and i > 0 and items[i - 1].norm in _JOINERS
+    return _transliterated(word) if before_joiner or after_joiner else None
 
 
 def _digits(items: list, start: int, end: int) -> str | None:
@@ -100,13 +121,17 @@ def _mailbox(items: list, at: int) -> tuple[str, int] | None:
             parts.insert(0, digits)
             first, i = start, start - 1
             continue
-        part = _mailbox_part(items[i].text.lower())
+        if i > 0 and items[i - 1].norm == "через":
+            i -= 2  # a spelling note on the word before ("смирнова через и")
+            continue
+        part = _mailbox_part(items[i].text.lower()) or _joined_word(items, i, parts)
         if part is None:
             break
         parts.insert(0, part)
         first, i = i, i - 1
     mailbox = "".join(parts).strip("._-")
-    return (mailbox, first) if re.search(r"[a-z]", mailbox) else None
+    # One letter is a word cut off ("...в о р о б ы о в а собака"), not a mailbox.
+    return (mailbox, first) if len(re.findall(r"[a-z]", mailbox)) >= 2 else None
 
 
 def _domain(items: list, at: int) -> tuple[str, int] | None:
@@ -124,10 +149,19 @@ def _domain(items: list, at: int) -> tuple[str, int] | None:
     return None
 
 
+_LATIN_AT = re.compile(
+    r"(?<![\w.@-])([a-z0-9][a-z0-9._-]*)\s+(?:собака|at)\s+([a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,})(?![\w@-])",
+    re.IGNORECASE,
+)
+
+
 def find_spoken_emails(text: str) -> list[SpokenEmail]:
     """Every address dictated in words in `text`; see the module's docstring."""
     items = tokens(text)
-    found = []
+    found = [
+        SpokenEmail(m.start(), m.end(), f"{m.group(1)}@{m.group(2)}".lower().strip("."))
+        for m in _LATIN_AT.finditer(text)
+    ]
     for at, item in enumerate(items):
         if item.norm != _AT:
             continue
@@ -135,4 +169,18 @@ def find_spoken_emails(text: str) -> list[SpokenEmail]:
         if mailbox is None or domain is None:
             continue
         found.append(SpokenEmail(items[mailbox[1]].start, items[domain[1] - 1].end, f"{mailbox[0]}@{domain[0]}"))
+    return found
+
+
+def read_back_emails(utterances: Sequence[Utterance]) -> list[tuple[int, SpokenEmail]]:
+    """Addresses the rep reads back in the turn right after the customer dictated one ("собака" said) that cannot
+    be read whole ("ви точка крылов ну крылов как крылья собака ..." — "ви точка крылов собака яндекс точка ру"),
+    with the index of the rep's utterance."""
+    found = []
+    for index, utterance in enumerate(utterances[:-1]):
+        said = utterance.text.lower()
+        if utterance.role != Role.customer or "собак" not in said or "@" in said or find_spoken_emails(said):
+            continue
+        if utterances[index + 1].role == Role.rep:
+            found += [(index + 1, mention) for mention in find_spoken_emails(utterances[index + 1].text)]
     return found

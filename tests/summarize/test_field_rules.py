@@ -228,20 +228,25 @@ def test_an_identifier_asked_for_without_a_question_mark_is_read_from_the_whole_
     assert values(proposals, "order_id") == ["7916676427"]  # a statement with the cue asks for nothing
 
 
-def test_phrase_values_only_the_rep_said_get_a_lower_confidence(schema):
-    call = conversation(
+def test_products_the_rep_listed_count_only_where_the_customer_takes_them_up(schema):
+    picked = conversation(
         [
             (Role.rep, "Мы делаем речевую аналитику, оценку звонков и интеграцию с CRM."),
             (Role.customer, "Нам нужна интеграция с CRM."),
         ],
         "ru",
     )
-    products = by_field(extract_fields(call, schema, "ru"))["products_of_interest"]
-    assert {p.value: p.confidence for p in products} == {
-        "call analytics": 0.6,
-        "scorecards": 0.6,
-        "CRM integration": 0.85,  # the customer said it too
-    }
+    products = by_field(extract_fields(picked, schema, "ru"))["products_of_interest"]
+    assert {p.value: p.confidence for p in products} == {"CRM integration": 0.85}  # the customer picked one
+    asked = conversation(
+        [(Role.rep, "Ещё у нас есть речевая аналитика."), (Role.customer, "А сколько это стоит?")], "ru"
+    )
+    products = by_field(extract_fields(asked, schema, "ru"))["products_of_interest"]
+    assert {p.value: p.confidence for p in products} == {"call analytics": 0.7}  # taken up, said by the rep only
+    declined = conversation(
+        [(Role.rep, "Ещё у нас есть речевая аналитика."), (Role.customer, "Нет, нам это не интересно.")], "ru"
+    )
+    assert "products_of_interest" not in by_field(extract_fields(declined, schema, "ru"))
 
 
 def test_the_longer_phrase_wins_where_two_values_cover_the_same_words(schema):
