@@ -4,7 +4,8 @@ the other.
 1. Tune: the pipeline's diarizer runs on each `tune` mixture (`benchmarks/mixtures.py`) with two speakers expected;
    each cluster beyond two is recorded with its size and its distance to the larger clusters. The thresholds
    (`diarize.clustering`) that get the most tune mixtures' speaker count right are chosen: among equally good ones,
-   the middle of the grid's best rows and columns.
+   the middle of the grid's best rows and columns. Then, with those, each kept cluster's two halves are recorded
+   (the smaller half's size, their distance) and the split thresholds are chosen the same way.
 2. Score: with those thresholds, on each `score` mixture and on the AMI excerpt and pyannote's sample call, three
    ways: no hint (plain pyannote on the same weights and threshold), the former 1-to-2 bound (on the references and
    the mixtures of one or two speakers only), and the hint. DER at collar 0 with overlap scored, and the number of
@@ -37,12 +38,14 @@ from benchmarks.mixtures import build_all
 from benchmarks.speech_refs import turn_references
 from benchmarks.speech_scores import diarisation_errors
 from benchmarks.speech_systems import annotation
-from diarize.clustering import EXPECTED_SPEAKERS_KEY, PhoneCallClustering
+from diarize.clustering import EXPECTED_SPEAKERS_KEY, CountDecision, PhoneCallClustering
 from diarize.pyannote_diarizer import PyannoteDiarizer, StarterSpeakerDiarization
 from transcribe.audio import SAMPLE_RATE, decode
 
 SIZES = (0, 5, 10, 15, 20, 30, 40, 60)
 DISTANCES = tuple(round(0.15 + 0.05 * step, 2) for step in range(14))
+SPLIT_SIZES = (6, 8, 10, 12, 14, 16, 20, 25, 30)
+SPLIT_DISTANCES = tuple(round(0.10 + 0.01 * step, 2) for step in range(21))
 SYSTEMS = {
     "no hint": {},
     "1-2 bound (before)": {"min_speakers": 1, "max_speakers": 2},
@@ -119,32 +122,58 @@ def finish(pipeline: StarterSpeakerDiarization, embedded: Embedded, **hint: int)
     return sorted((float(s.start), float(s.end), str(label)) for s, _, label in found.itertracks(yield_label=True))
 
 
-def tune(diarizer: PyannoteDiarizer, folder: Path, console: Console, cache: Path | None) -> tuple[int, float]:
+def tune(diarizer: PyannoteDiarizer, folder: Path, console: Console, cache: Path | None) -> None:
+    """Sets the clustering's extra-cluster thresholds, then its split thresholds, from the tune part."""
     clustering = _clustering(diarizer)
+    built = [
+        (b.mixture.id, len(b.reference.labels()), embed(diarizer.pipeline, b.samples, cache))
+        for b in build_all(folder, "tune")
+    ]
     seen: list[tuple[int, int, list[tuple[int, float]]]] = []
-    for built in build_all(folder, "tune"):
-        finish(diarizer.pipeline, embed(diarizer.pipeline, built.samples, cache), min_speakers=1, expected_speakers=2)
-        decision = clustering.last_decision
-        found = decision.found if decision else 1
-        extras = decision.extras if decision else []
-        truth = len(built.reference.labels())
-        seen.append((truth, found, extras))
-        console.print(f"tune {built.mixture.id}: {truth} speakers, {found} clusters, extras {extras}")
+    for name, truth, embedded in built:
+        decision = _decide(diarizer, embedded)
+        seen.append((truth, decision.found, decision.extras))
+        console.print(f"tune {name}: {truth} speakers, {decision.found} clusters, extras {decision.extras}")
     right = np.zeros((len(SIZES), len(DISTANCES)), dtype=int)
     for i, size in enumerate(SIZES):
         for j, distance in enumerate(DISTANCES):
             for truth, found, extras in seen:
                 counted = min(found, 2) + sum(s >= size and d >= distance for s, d in extras)
                 right[i, j] += counted == truth
+    clustering.extra_min_embeddings, clustering.extra_min_distance = _choose(right, SIZES, DISTANCES, console)
+    halves: list[tuple[int, int, list[tuple[int, float]]]] = []
+    for name, truth, embedded in built:
+        decision = _decide(diarizer, embedded)
+        kept = max(1, len(decision.halves))
+        halves.append((truth, kept, decision.halves))
+        console.print(f"tune {name}: {truth} speakers, {kept} kept, halves {decision.halves}")
+    right = np.zeros((len(SPLIT_SIZES), len(SPLIT_DISTANCES)), dtype=int)
+    for i, size in enumerate(SPLIT_SIZES):
+        for j, distance in enumerate(SPLIT_DISTANCES):
+            for truth, kept, pairs in halves:
+                right[i, j] += kept + sum(s >= size and d >= distance for s, d in pairs) == truth
+    clustering.split_min_embeddings, clustering.split_min_distance = _choose(
+        right, SPLIT_SIZES, SPLIT_DISTANCES, console
+    )
+
+
+def _decide(diarizer: PyannoteDiarizer, embedded: Embedded) -> CountDecision:
+    finish(diarizer.pipeline, embedded, min_speakers=1, expected_speakers=2)
+    return _clustering(diarizer).last_decision or CountDecision(expected=2, found=1, accepted=1)
+
+
+def _choose(
+    right: np.ndarray, sizes: tuple[int, ...], distances: tuple[float, ...], console: Console
+) -> tuple[int, float]:
     best = np.argwhere(right == right.max())
     i, j = int(median(best[:, 0])), int(median(best[:, 1]))
     i, j = min(best.tolist(), key=lambda cell: abs(cell[0] - i) + abs(cell[1] - j))
-    console.print(f"tune: best {right.max()} of {len(seen)} right at {len(best)} grid points; chosen")
-    table = Table("min embeddings \\ min distance", *(f"{d:.2f}" for d in DISTANCES))
-    for row, size in enumerate(SIZES):
+    console.print(f"tune: best {right.max()} right at {len(best)} grid points; chosen {sizes[i]}, {distances[j]}")
+    table = Table("min embeddings \\ min distance", *(f"{d:.2f}" for d in distances))
+    for row, size in enumerate(sizes):
         table.add_row(str(size), *(str(v) for v in right[row]))
     console.print(table)
-    return SIZES[i], DISTANCES[j]
+    return sizes[i], distances[j]
 
 
 def _score_set(folder: Path) -> Iterator[tuple[str, str, np.ndarray, Annotation, Timeline | None]]:
@@ -225,9 +254,10 @@ def main() -> None:
             return
         clustering = _clustering(diarizer)
         if not args.skip_tune:
-            clustering.extra_min_embeddings, clustering.extra_min_distance = tune(diarizer, folder, console, args.cache)
+            tune(diarizer, folder, console, args.cache)
         console.print(
-            f"thresholds: {clustering.extra_min_embeddings} embeddings, distance {clustering.extra_min_distance}"
+            f"thresholds: extra {clustering.extra_min_embeddings} embeddings, distance {clustering.extra_min_distance};"
+            f" split {clustering.split_min_embeddings} embeddings, distance {clustering.split_min_distance}"
         )
         score(diarizer, folder, console, args.cache)
 

@@ -6,6 +6,7 @@ import numpy as np
 
 import models
 from diarize.assign import attribute_words, channel_speaker, channel_turns, first_appearance, group_utterances
+from diarize.channel_levels import unrecorded_channels
 from diarize.diarizer import Diarizer, Turn
 from diarize.machine_voices import machine_voices
 from diarize.roles import RepSpeaker, RoleDecision, decide_roles
@@ -38,9 +39,10 @@ def split_speakers(
     """Split a call into speakers' utterances tagged rep or customer.
 
     Per-channel transcripts (`transcript.channels == 2`): one speaker per channel ('channel_0', 'channel_1'), turns
-    from each channel's words; roles from `layout`, else by the rule in `diarize.roles`. Single-channel transcripts:
-    `diarizer` on the mono mix, two speakers expected but more or one taken where the audio shows them
-    (`diarize.clustering`) unless `num_speakers` says how many, speakers named 'speaker_1',
+    from each channel's words; roles from `layout`, else by the rule in `diarize.roles`. A channel that carries no
+    one (`diarize.channel_levels`) makes the call one-sided: only the other channel's speaker has a role.
+    Single-channel transcripts: `diarizer` on the mono mix, two speakers expected but more or one taken where the
+    audio shows them (`diarize.clustering`) unless `num_speakers` says how many, speakers named 'speaker_1',
     'speaker_2'... in the order they first speak, roles by the rule in `diarize.roles`.
     """
     audio = _as_channels(samples)
@@ -50,7 +52,8 @@ def split_speakers(
     if transcript.channels == 2:
         if audio.shape[0] < 2:
             raise SpeakerSplitError(f"transcript was recognised per channel (2) but the audio has {audio.shape[0]}")
-        return _by_channels(transcript, duration, layout=layout, direction=direction, rep_speaker=rep_speaker)
+        silent = unrecorded_channels(audio[:2], sample_rate)
+        return _by_channels(transcript, duration, silent, layout=layout, direction=direction, rep_speaker=rep_speaker)
     if transcript.channels != 1:
         raise SpeakerSplitError(f"only 1- or 2-channel transcripts can be split, got {transcript.channels} channels")
     if diarizer is None:
@@ -81,6 +84,7 @@ def _as_channels(samples: np.ndarray) -> np.ndarray:
 def _by_channels(
     transcript: models.Transcript,
     duration: float,
+    silent: list[int],
     *,
     layout: models.ChannelLayout | None,
     direction: models.CallDirection,
@@ -93,6 +97,8 @@ def _by_channels(
     turns = channel_turns(words)
     speakers = [channel_speaker(channel) for channel in (0, 1)]
     labels = [channel_speaker(word.channel) for word in words]
+    if silent:
+        return _one_channel(transcript, duration, silent[0], turns, labels, layout=layout, direction=direction)
     if layout is not None:
         rep, customer = channel_speaker(layout.rep), channel_speaker(layout.customer)
         decision = RoleDecision(
@@ -105,6 +111,33 @@ def _by_channels(
         decision = decide_roles(ordered, _texts(words, labels), direction=direction, rep_speaker=rep_speaker)
         decision = RoleDecision(roles=decision.roles, rule=f"no channel layout given; {decision.rule}")
     return _conversation(transcript, duration, "channels", decision, turns, labels)
+
+
+def _one_channel(
+    transcript: models.Transcript,
+    duration: float,
+    silent: int,
+    turns: list[Turn],
+    labels: list[str],
+    *,
+    layout: models.ChannelLayout | None,
+    direction: models.CallDirection,
+) -> models.Conversation:
+    """A per-channel call with one channel unrecorded: the other channel's speaker is the only one with a role."""
+    recorded = 1 - silent
+    speaker = channel_speaker(recorded)
+    why = f"one-sided recording: channel {silent} carries no voice (silence or line noise only)"
+    if layout is not None:
+        role = models.Role.rep if layout.rep == recorded else models.Role.customer
+        decision = RoleDecision(
+            roles={speaker: role}, rule=f"{why}; channel layout: channel {recorded} is the {role.value}"
+        )
+    else:
+        found = decide_roles([speaker], _texts(transcript.words, labels), direction=direction, one_sided=True)
+        decision = RoleDecision(roles=found.roles, rule=f"{why}; {found.rule}")
+    logger.info("per-channel call: %s", decision.rule)
+    conversation = _conversation(transcript, duration, "channels", decision, turns, labels)
+    return conversation.model_copy(update={"one_sided": True})
 
 
 def _by_diarization(

@@ -8,7 +8,9 @@ import pytest
 import soundfile as sf
 
 from diarize import SpeakerSplitError, split_speakers
+from diarize.channel_levels import unrecorded_channels
 from models import CallDirection, ChannelLayout, Role, Transcript, Word
+from summarize.scorecard import missing_side
 
 DATA = Path(__file__).parents[1] / "data"
 FRAME_S = 0.02
@@ -64,7 +66,7 @@ def test_each_channel_is_one_speaker_with_roles_from_the_layout(stereo_call):
         direction=CallDirection.unknown,
         diarizer=None,
     )
-    assert conversation.method == "channels"
+    assert conversation.method == "channels" and not conversation.one_sided
     assert conversation.roles == {"channel_1": Role.rep, "channel_0": Role.customer}
     assert "channel layout" in conversation.role_rule
     assert {u.speaker for u in conversation.utterances} == {"channel_0", "channel_1"}
@@ -99,3 +101,43 @@ def test_a_mono_call_without_a_diarizer_and_a_stereo_transcript_of_mono_audio_ar
     mono = transcript.model_copy(update={"channels": 1})
     with pytest.raises(SpeakerSplitError, match="needs a diarizer"):
         split_speakers(audio, sample_rate, mono, layout=None, direction=CallDirection.inbound, diarizer=None)
+
+
+def _only_channel(transcript: Transcript, channel: int) -> Transcript:
+    return transcript.model_copy(update={"words": [w for w in transcript.words if w.channel == channel]})
+
+
+def test_a_stereo_call_with_one_channel_silent_or_only_line_noise_is_one_sided(stereo_call):
+    audio, sample_rate, texts, transcript = stereo_call
+    zeroed = audio.copy()
+    zeroed[0] = 0.0
+    layout = ChannelLayout(rep=1, customer=0)
+    rep_only = split_speakers(
+        zeroed, sample_rate, _only_channel(transcript, 1), layout=layout, direction=CallDirection.unknown, diarizer=None
+    )
+    assert rep_only.one_sided and rep_only.roles == {"channel_1": Role.rep}
+    assert "channel 0 carries no voice" in rep_only.role_rule
+    assert " ".join(u.text for u in rep_only.utterances) == texts[1]
+    assert missing_side(rep_only) == Role.customer
+
+    # Line noise at -55 dBFS on the other channel instead of the customer's voice; no layout: the cue rule decides.
+    noisy = audio.copy()
+    noisy[1] = np.random.default_rng(7).normal(0.0, 10 ** (-55 / 20), audio.shape[1]).astype(np.float32)
+    customer_only = split_speakers(
+        noisy, sample_rate, _only_channel(transcript, 0), layout=None, direction=CallDirection.unknown, diarizer=None
+    )
+    assert customer_only.one_sided and customer_only.roles == {"channel_0": Role.customer}
+    assert "channel 1 carries no voice" in customer_only.role_rule and "one-sided recording" in customer_only.role_rule
+
+
+def test_channel_levels_tell_a_dead_channel_from_a_quiet_one(stereo_call):
+    audio, sample_rate, _, _ = stereo_call
+    assert unrecorded_channels(audio, sample_rate) == []
+    quiet = audio.copy()
+    quiet[0] *= 10 ** (-20 / 20)  # a side recorded 20 dB lower still carries its voice
+    assert unrecorded_channels(quiet, sample_rate) == []
+    echo = audio.copy()
+    echo[0] = audio[1] * 10 ** (-40 / 20)  # the rep's voice leaking 40 dB down into a dead channel
+    assert unrecorded_channels(echo, sample_rate) == [0]
+    both_dead = np.zeros_like(audio)
+    assert unrecorded_channels(both_dead, sample_rate) == []
