@@ -1,15 +1,16 @@
 """Which channels of a per-channel recording carry no one: digital silence or only line noise.
 
-A channel's level is that of its loud frames (the 95th percentile of 50-ms frame levels, in dBFS), which speech
-sets however much of the call the other side talks. A channel is unrecorded when that level is below
-`UNRECORDED_DBFS` (line noise sits near -55 dBFS; speech on a telephone channel near -20) or at least
-`UNRECORDED_BELOW_OTHER_DB` below the other channel's (the rep's voice leaking into a dead channel as echo).
+A channel's level is that of its loud frames (the 99th percentile of 50-ms frame levels, in dBFS), which speech sets
+even when that side says little: a customer who speaks 1 % of a 10-minute call (6 s) still counts. A channel is
+unrecorded when that level is below `UNRECORDED_DBFS` (line noise sits near -55 dBFS; speech on a telephone channel
+near -20) or at least `UNRECORDED_BELOW_OTHER_DB` below the other channel's (the rep's voice leaking into a dead
+channel as echo).
 """
 
 import numpy as np
 
 FRAME_S = 0.05
-LOUD_PERCENTILE = 95
+LOUD_PERCENTILE = 99
 UNRECORDED_DBFS = -50.0
 UNRECORDED_BELOW_OTHER_DB = 35.0
 _FLOOR = 1e-10

@@ -136,6 +136,12 @@ def test_channel_levels_tell_a_dead_channel_from_a_quiet_one(stereo_call):
     quiet = audio.copy()
     quiet[0] *= 10 ** (-20 / 20)  # a side recorded 20 dB lower still carries its voice
     assert unrecorded_channels(quiet, sample_rate) == []
+    brief = audio.copy()
+    start, _ = speech_region(audio[0], sample_rate)
+    said = slice(int(start * sample_rate), int((start + 0.02 * audio.shape[1] / sample_rate) * sample_rate))
+    brief[0] = 0.0
+    brief[0, said] = audio[0, said]  # a side that speaks 2 % of the call ("yes", "fine") is still recorded
+    assert unrecorded_channels(brief, sample_rate) == []
     echo = audio.copy()
     echo[0] = audio[1] * 10 ** (-40 / 20)  # the rep's voice leaking 40 dB down into a dead channel
     assert unrecorded_channels(echo, sample_rate) == [0]
