@@ -120,10 +120,17 @@ def report(part: str, scores: dict[str, PartScore]) -> None:
                 str(counts.get("decided", 0)),
             )
         console.print(items)
-        fields = Table("field", "precision", "recall", "tp", "fp", "fn", title="Fields", title_justify="left")
+        fields = Table(
+            "field", "precision", "recall", "tp", "fp", "fn", "at >= 0.8: right / values", title="Fields",
+            title_justify="left",
+        )  # fmt: skip
         for name in SCORED_FIELDS:
             f = s["fields"][name]
-            fields.add_row(name, _num(f["precision"]), _num(f["recall"]), str(f["tp"]), str(f["fp"]), str(f["fn"]))
+            confident = s["confident_per_field"].get(name, {})
+            fields.add_row(
+                name, _num(f["precision"]), _num(f["recall"]), str(f["tp"]), str(f["fp"]), str(f["fn"]),
+                f"{confident.get('right', 0)} / {confident.get('values', 0)}",
+            )  # fmt: skip
         console.print(fields)
         signals = Table("signal", "precision", "recall", "tp", "fp", "fn", title="Signals", title_justify="left")
         for name in SIGNALS:

@@ -74,6 +74,8 @@ class PartScore:
     fields: dict[str, FieldCounts] = field(default_factory=dict)
     labelled_values: int = 0
     calibration: Calibration = field(default_factory=Calibration)
+    confident: dict[str, Counter] = field(default_factory=dict)
+    """Per field, the values proposed at >= 0.8 ('values') and how many of them were right ('right')."""
     signals: dict[str, FieldCounts] = field(default_factory=dict)
     quotes: int = 0
     quotes_found: int = 0
@@ -109,6 +111,7 @@ class PartScore:
             },
             "high_confidence": {"values": count, "right": right, "coverage": coverage},
             "calibration": self.calibration.buckets(),
+            "confident_per_field": {name: dict(counts) for name, counts in sorted(self.confident.items())},
             "signals": {
                 name: {"precision": c.precision, "recall": c.recall, "tp": c.tp, "fp": c.fp, "fn": c.fn}
                 for name, c in self.signals.items()
@@ -210,7 +213,7 @@ def _score_fields(score: PartScore, call: BlindCall, analysis: Analysis) -> None
             counts.fp += len(got) - len(right_got)
             score.labelled_values += len(wanted)
             for value in got:
-                score.calibration.add(proposal.confidence, value in right_got)  # type: ignore[union-attr]
+                _add_value(score, name, proposal.confidence, value in right_got)  # type: ignore[union-attr]
             continue
         if label is not None:
             score.labelled_values += 1
@@ -221,7 +224,15 @@ def _score_fields(score: PartScore, call: BlindCall, analysis: Analysis) -> None
         counts.tp += right
         counts.fp += not right
         counts.fn += label is not None and not right
-        score.calibration.add(proposal.confidence, right)
+        _add_value(score, name, proposal.confidence, right)
+
+
+def _add_value(score: PartScore, name: str, confidence: float, right: bool) -> None:
+    score.calibration.add(confidence, right)
+    if confidence >= HIGH_CONFIDENCE:
+        counts = score.confident.setdefault(name, Counter())
+        counts["values"] += 1
+        counts["right"] += right
 
 
 def _score_signals(score: PartScore, call: BlindCall, analysis: Analysis) -> None:
