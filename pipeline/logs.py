@@ -6,6 +6,17 @@ import sys
 from datetime import UTC, datetime
 
 CONTEXT_KEYS = ("call_id", "stage", "file")
+# Libraries whose info lines (each HTTP request, each model load) would drown the calls' own.
+NOISY_LOGGERS = (
+    "faster_whisper",
+    "httpx",
+    "urllib3",
+    "pytorch_lightning",
+    "lightning",
+    "speechbrain",
+    "pika",
+    "alembic",
+)
 
 
 class KeyValueFormatter(logging.Formatter):
@@ -41,14 +52,5 @@ def configure(level: int, fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in (
-        "faster_whisper",
-        "httpx",
-        "urllib3",
-        "pytorch_lightning",
-        "lightning",
-        "speechbrain",
-        "pika",
-        "alembic",
-    ):
+    for noisy in NOISY_LOGGERS:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
