@@ -28,14 +28,13 @@ import random
 import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
 
 from benchmarks.config import BenchConfig, prepare_environment
 from benchmarks.recordings import SHARED_DATA
-from benchmarks.report import load_average, machine
+from benchmarks.report import run_header
 from benchmarks.speech_refs import asr_references, stereo_calls
 from benchmarks.vocabulary_eval import occurrences
 from benchmarks.wer import Errors, errors
@@ -267,10 +266,7 @@ def main() -> None:
     args = parser.parse_args()
     prepare_environment()
     config = BenchConfig(threads=args.threads)
-    print(
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}; load average {load_average()}; "
-        f"model {config.model} on {config.device} ({config.compute_type}, {config.threads} threads)\n"
-    )
+    print(run_header(config) + "\n")
     refs = references()
     if args.words is not None and args.words.is_file():
         recognised = _read_words(args.words)

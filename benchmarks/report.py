@@ -3,6 +3,7 @@
 import os
 import platform
 import subprocess
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -26,6 +27,14 @@ def machine() -> str:
 def load_average() -> str:
     """Other processes on the machine slow every figure; the load average says how busy it was."""
     return "/".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+def run_header(config: BenchConfig) -> str:
+    """When, where and with which model a recognition benchmark ran: the line its figures are quoted with."""
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}; load average {load_average()}; "
+        f"model {config.model} on {config.device} ({config.compute_type}, {config.threads} threads)"
+    )
 
 
 def _wer(value: float | None) -> str:

@@ -11,14 +11,13 @@ import logging
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from benchmarks.config import BenchConfig, prepare_environment
-from benchmarks.report import load_average, machine
+from benchmarks.report import run_header
 from benchmarks.robustness import score_robustness, score_settings, setting_variants, write_clips
 from benchmarks.speech_refs import asr_references, stereo_calls, turn_references
 from benchmarks.speech_scores import language_summary, score_asr, score_diarisation, score_stereo
@@ -67,10 +66,7 @@ def main() -> None:
     config = BenchConfig(args.model, args.device, args.threads)
     console = Console()
     started = time.perf_counter()
-    header = (
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}; load average {load_average()}; "
-        f"model {config.model} on {config.device} ({config.compute_type}, {config.threads} threads)"
-    )
+    header = run_header(config)
     console.print(header)
     asr_refs = [r for r in asr_references() if _short_enough(r.path, args.limit_seconds)]
     turn_refs = [r for r in turn_references() if _short_enough(r.path, args.limit_seconds)]

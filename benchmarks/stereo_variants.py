@@ -12,14 +12,13 @@ channel, and on the mix with each word given to its louder channel (the product'
 import argparse
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 from faster_whisper import WhisperModel
 
 from benchmarks.config import BenchConfig, prepare_environment
-from benchmarks.report import load_average, machine
+from benchmarks.report import run_header
 from benchmarks.speech_refs import AGENT, StereoCall, stereo_calls
 from benchmarks.wer import Errors, errors
 from transcribe.audio import decode
@@ -77,10 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     prepare_environment()
     config = BenchConfig(threads=args.threads)
-    print(
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}; load average {load_average()}; "
-        f"model {config.model} on {config.device} ({config.compute_type}, {config.threads} threads)\n"
-    )
+    print(run_header(config) + "\n")
     calls = stereo_calls()
     print("| variant | " + " | ".join(call.path.stem for call in calls) + " |")
     print("|---|" + "---|" * len(calls))

@@ -13,11 +13,10 @@ since biasing the recogniser may cost words elsewhere.
 import argparse
 import re
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.config import BenchConfig, prepare_environment
-from benchmarks.report import load_average, machine
+from benchmarks.report import run_header
 from benchmarks.speech_refs import stereo_calls
 from benchmarks.wer import errors
 from pipeline.runtime import Runtime
@@ -46,10 +45,7 @@ def main() -> None:
     args = parser.parse_args()
     prepare_environment()
     config = BenchConfig(threads=args.threads)
-    print(
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {machine()}; load average {load_average()}; "
-        f"model {config.model} on {config.device} ({config.compute_type}, {config.threads} threads)\n"
-    )
+    print(run_header(config) + "\n")
     rows = ["| call | term | in reference | recalled without | recalled with |", "|---|---|---|---|---|"]
     totals = {"reference": 0, "without": 0, "with": 0}
     wer_rows = ["| call | WER without | WER with |", "|---|---|---|"]
