@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from models import Role, Utterance
+from summarize.phrases import NEGATION_WINDOW, negator_words
 from summarize.text import normalize_token
 from words.lemmas import is_known, is_noun
 
@@ -30,7 +31,6 @@ CUSTOMER_CONFIDENCE = 0.85
 REP_CONFIDENCE = 0.7
 STEM_LENGTH = 6
 NEAR = 4
-NEGATION_WINDOW = 3
 
 _VERB_ENDINGS = ("ть", "ться", "чь", "чься", "ти")
 _WORD = re.compile(r"\w+(?:-\w+)*")
@@ -39,7 +39,6 @@ _FUNCTION_WORDS = frozenset(
     {"для", "на", "в", "во", "под", "к", "ко", "по", "с", "со", "и", "или", "из", "за", "от", "до", "при", "без", "о",
      "об", "а", "the", "for", "of", "and", "or", "with", "in", "on", "to", "a", "an", "by"}
 )  # fmt: skip
-_NEGATORS = frozenset({"не", "нет", "ни", "no", "not", "don't", "never"})
 _REFUSAL = re.compile(
     r"\b(?:не (?:интерес|нуж|надо|актуальн|буд|подход|хоч|потян|рассматрива)|нам (?:это )?не|откаж|хватает|"
     r"not interested|no need|don't need|do not need|not for us)",
@@ -155,8 +154,10 @@ def _distinct(name: _Name, names: Sequence[_Name]) -> tuple[bool, set[str]]:
     return False, {word for word in name.others if not any(_same(word, other) for other in theirs)}
 
 
-def _negated(words: Sequence[_Word], index: int) -> bool:
-    return any(word.key.lower() in _NEGATORS for word in words[max(index - NEGATION_WINDOW, 0) : index])
+def _negated(words: Sequence[_Word], index: int, language: str) -> bool:
+    """A negator among the `NEGATION_WINDOW` words before, as `summarize.phrases` reads negation."""
+    negators = negator_words(language)
+    return any(word.key.lower() in negators for word in words[max(index - NEGATION_WINDOW, 0) : index])
 
 
 def _heard(text: str, names: Sequence[_Name], language: str) -> list[tuple[_Name, int, int, bool]]:
@@ -166,7 +167,7 @@ def _heard(text: str, names: Sequence[_Name], language: str) -> list[tuple[_Name
     for name in names:
         head_alone, telling = _distinct(name, names)
         for index, word in enumerate(words):
-            if not _same(word.key, name.head) or _negated(words, index):
+            if not _same(word.key, name.head) or _negated(words, index, language):
                 continue
             near = words[max(index - NEAR, 0) : index + NEAR + 1]
             if head_alone or any(_same(other.key, wanted) for other in near for wanted in telling):

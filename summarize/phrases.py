@@ -59,7 +59,7 @@ class _Token:
 
 
 @lru_cache(maxsize=8)
-def _negators(language: str) -> frozenset[str]:
+def negator_words(language: str) -> frozenset[str]:
     return frozenset(normalize_token(token, language) for token in _NEGATORS_RAW.split())
 
 
@@ -137,7 +137,7 @@ def find_phrases(
 
     Occurrences of one phrase do not overlap; different phrases may match the same words.
     """
-    negators = _negators(language)
+    negators = negator_words(language)
     wanted = [(phrase, _phrase_tokens(phrase, language)) for phrase in phrases]
     wanted = [(phrase, tokens) for phrase, tokens in wanted if tokens]
     matches: list[PhraseMatch] = []
